@@ -1,0 +1,114 @@
+"""Run the whole demo: simulated Azure peers, the web server and the background workers.
+
+Nothing is written into the database directly: the demo tenant is onboarded through the same code path
+a customer-success user takes, and the product's own tasks fill the dashboard. Ctrl-C stops every
+child process (each runs in its own process group) and leaves nothing behind.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+DEMO_USERS = (
+    ("analyst", "analyst", False),
+    ("customer", "customer_success", False),
+    ("admin", "admin", True),
+)
+DEMO_PASSWORD = "demo"
+
+
+class Command(BaseCommand):
+    help = "Start the demo: simulator + Azurite, web server on 127.0.0.1:8000 and qcluster."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--size", default="default", help="scenario size: small, default or large")
+        parser.add_argument("--no-peers", action="store_true", help="do not start the simulator and Azurite")
+
+    def handle(self, *args, port, size, no_peers, **options):
+        self.children = []
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        try:
+            call_command("migrate", verbosity=0, interactive=False)
+            self.create_demo_users()
+            env = os.environ.copy()
+            peers = None if no_peers else self.start_peers(size, env)
+            self.spawn(
+                "web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env
+            )
+            self.spawn("qcluster", [sys.executable, "manage.py", "qcluster"], env)
+            if peers is not None:
+                self.onboard_demo_tenant(peers, env)
+            self.stdout.write(self.style.SUCCESS(f"\nascmon demo: http://127.0.0.1:{port}/"))
+            self.stdout.write(
+                "Log in as analyst, customer or admin; the password of each is 'demo' (demo only)."
+            )
+            self.stdout.write("Press Ctrl-C to stop everything.\n")
+            self.watch()
+        except KeyboardInterrupt:
+            self.stdout.write("\nstopping the demo…")
+        finally:
+            self.stop_children()
+
+    def create_demo_users(self):
+        for username, role, staff in DEMO_USERS:
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"email": f"{username}@demo.invalid"}
+            )
+            user.is_staff = staff
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            user.groups.set([Group.objects.get(name=role)])
+
+    def start_peers(self, size, env):
+        from ascmon.simulator import launcher
+
+        peers = launcher.start_demo_peers(size=size, stdout=self.stdout)
+        self.children.extend(peers.processes)
+        env.update(peers.environment())
+        os.environ.update(peers.environment())
+        return peers
+
+    def onboard_demo_tenant(self, peers, env):
+        from devices.onboarding import onboard_demo_device
+
+        device = onboard_demo_device(peers.demo_tenant())
+        self.stdout.write(
+            f"onboarded demo device {device.name!r}; its inventory, alerts and logs load in the background"
+        )
+
+    def spawn(self, name, argv, env):
+        process = subprocess.Popen(argv, env=env, start_new_session=True)
+        process.ascmon_name = name
+        self.children.append(process)
+        return process
+
+    def watch(self):
+        while True:
+            for process in self.children:
+                if process.poll() is not None:
+                    name = getattr(process, "ascmon_name", process.args)
+                    self.stderr.write(f"{name} exited with {process.returncode}; stopping the demo")
+                    return
+            time.sleep(0.5)
+
+    def stop_children(self):
+        for process in reversed(self.children):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 10
+        for process in self.children:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

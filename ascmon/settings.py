@@ -1,0 +1,198 @@
+"""ascmon settings, read from the environment.
+
+Every value comes from an environment variable through the helpers below. A required value that is
+missing stops start-up with ImproperlyConfigured naming the variable. `ASCMON_DEBUG=1` (set by the demo
+and the tests) relaxes the secrets to fixed development values.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name, default=None):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def env_float(name, default):
+    return float(env(name, str(default)))
+
+
+DEBUG = env_bool("ASCMON_DEBUG")
+DEMO = env_bool("ASCMON_DEMO")
+
+
+def required(name, dev_default):
+    """A secret that production must set; debug and demo runs fall back to a fixed value."""
+    value = env(name)
+    if value:
+        return value
+    if DEBUG or DEMO:
+        return dev_default
+    raise ImproperlyConfigured(f"Set the environment variable {name} (required when ASCMON_DEBUG is off).")
+
+
+SECRET_KEY = required("SECRET_KEY", "ascmon-development-only-not-secret")
+# Fernet key (32 url-safe base64 bytes) that encrypts device client secrets at rest.
+ASCMON_ENCRYPTION_KEY = required("ASCMON_ENCRYPTION_KEY", "YXNjbW9uLWRldmVsb3BtZW50LWtleS1ub3QtcHJvZCE=")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or DEMO) else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+if env_bool("ASCMON_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "ascmon",
+    "devices",
+    "alerts",
+    "storage_logs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "ascmon.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ascmon.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "ascmon.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while qcluster workers write.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "ascmon.staticfinders.PlotlyFinder",
+]
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ascmon@localhost")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+
+# Azure endpoints. Empty in production (the SDK defaults apply); the simulator sets them.
+AZURE_MANAGEMENT_URL = env("AZURE_MANAGEMENT_URL", "")
+AZURE_AUTHORITY_HOST = env("AZURE_AUTHORITY_HOST", "")
+AZURE_CA_BUNDLE = env("AZURE_CA_BUNDLE", "")
+# Retries the Azure SDK makes itself before an error reaches ascmon (429 honours Retry-After).
+AZURE_RETRY_TOTAL = int(env("AZURE_RETRY_TOTAL", "4"))
+
+# Log Analytics price model for the cost page (see ../shared/reference/azure-formats.md §7).
+LOG_ANALYTICS_PRICE_PER_GB = env_float("LOG_ANALYTICS_PRICE_PER_GB", 2.30)
+LOG_ANALYTICS_MB_PER_GB = env_float("LOG_ANALYTICS_MB_PER_GB", 1024)
+LOG_ANALYTICS_DAYS_PER_YEAR = env_float("LOG_ANALYTICS_DAYS_PER_YEAR", 365)
+
+# Decision support: how far back "usual" behaviour reaches.
+BASELINE_DAYS = int(env("ASCMON_BASELINE_DAYS", "14"))
+# A device whose last successful sync is older than this is reported stale.
+STALE_AFTER_MINUTES = int(env("ASCMON_STALE_AFTER_MINUTES", "60"))
+
+REDIS_URL = env("REDIS_URL", "")
+Q_CLUSTER = {
+    "name": "ascmon",
+    "workers": int(env("ASCMON_Q_WORKERS", "2")),
+    "timeout": int(env("ASCMON_Q_TIMEOUT", "600")),
+    "retry": int(env("ASCMON_Q_RETRY", "720")),
+    "max_attempts": 3,
+    "save_limit": 1000,
+    "catch_up": False,
+    "label": "Background tasks",
+    "sync": env_bool("ASCMON_Q_SYNC"),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("ASCMON_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # One INFO line per queued task is noise in the demo and the tests.
+        "django-q": {"level": env("ASCMON_Q_LOG_LEVEL", "WARNING")},
+        "azure": {"level": "WARNING"},
+        "django.server": {"level": "WARNING"},
+    },
+}

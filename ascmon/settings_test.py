@@ -1,0 +1,17 @@
+"""Settings for the test suite: the production settings with tasks run inline and fast hashing."""
+
+import os
+
+os.environ.setdefault("ASCMON_DEBUG", "1")
+os.environ.setdefault("ASCMON_Q_SYNC", "1")
+
+from ascmon.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+Q_CLUSTER["sync"] = True  # noqa: F405
+AZURE_RETRY_TOTAL = 1

@@ -1,0 +1,72 @@
+"""Shared people and fixtures. Every test module uses these users rather than making its own."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username, *roles, staff=False):
+    user = User.objects.create_user(username, f"{username}@example.test", PASSWORD, is_staff=staff)
+    user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def analyst(db):
+    return make_user("ana", "analyst")
+
+
+@pytest.fixture
+def customer_success(db):
+    return make_user("cuss", "customer_success")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("adam", "admin", staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holds no ascmon role."""
+    return make_user("otto")
+
+
+@pytest.fixture
+def analyst_client(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def cs_client(client, customer_success):
+    client.force_login(customer_success)
+    return client
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": shutil.which("chromium") or "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }

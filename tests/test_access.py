@@ -1,0 +1,83 @@
+"""Every page needs login, and roles decide who sees what."""
+
+import pytest
+from django.urls import reverse
+
+PAGES = ["home", "alerts:list", "devices:list", "devices:notifications", "storage_logs:cost"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, db, name):
+    url = reverse(name)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_htmx_requests_are_sent_to_the_login_page(client, db, name):
+    response = client.get(reverse(name), headers={"HX-Request": "true"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_is_public(client, db):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b"Log in to ascmon" in response.content
+
+
+def test_analyst_lands_on_alerts_after_login(client, analyst):
+    from tests.conftest import PASSWORD
+
+    response = client.post(reverse("login"), {"username": "ana", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("alerts:list")
+    assert b"Alerts" in response.content
+
+
+def test_analyst_cannot_open_the_admin(analyst_client):
+    response = analyst_client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    followed = analyst_client.get(response["Location"])
+    assert b"Site administration" not in followed.content
+
+
+def test_admin_opens_the_admin(admin_client_):
+    response = admin_client_.get("/admin/")
+    assert response.status_code == 200
+    assert b"Site administration" in response.content
+
+
+def test_analyst_menu_has_no_cost_or_admin(analyst_client):
+    html = analyst_client.get(reverse("alerts:list")).content.decode()
+    assert ">Alerts<" in html
+    assert ">Cost<" not in html
+    assert ">Admin<" not in html
+
+
+def test_customer_success_cannot_see_alert_triage(cs_client):
+    assert cs_client.get(reverse("alerts:list")).status_code == 403
+    assert cs_client.get(reverse("storage_logs:cost")).status_code == 200
+
+
+def test_user_without_role_is_told_so(client, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("home"))
+    assert b"No role yet" in response.content
+    assert client.get(reverse("alerts:list")).status_code == 403
+
+
+def test_roles_exist_after_migrations(db):
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= {"analyst", "customer_success", "admin"}
+
+
+def test_front_end_files_come_from_packages(analyst_client):
+    html = analyst_client.get(reverse("alerts:list")).content.decode()
+    assert "/static/django_htmx/htmx-2.min.js" in html
+    assert "cdn" not in html.lower()
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("vendor/plotly.min.js").endswith("plotly/package_data/plotly.min.js")
