@@ -6,6 +6,8 @@ import shutil
 import pytest
 from django.contrib.auth.models import Group, User
 
+pytest_plugins = ["tests.peers"]
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "correct horse battery staple"
