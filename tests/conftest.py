@@ -6,7 +6,7 @@ import shutil
 import pytest
 from django.contrib.auth.models import Group, User
 
-pytest_plugins = ["tests.peers"]
+pytest_plugins = ["tests.peers", "tests.azurite"]
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
