@@ -15,3 +15,6 @@ STORAGES = {
 }
 Q_CLUSTER["sync"] = True  # noqa: F405
 AZURE_RETRY_TOTAL = 1
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    # One test database per run, so two runs on one server (CI and a developer) never drop each other's.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_ascmon_{os.getpid()}"}  # noqa: F405
