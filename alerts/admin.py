@@ -1,1 +1,228 @@
-# Register your models here.
+from django.contrib import admin
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from alerts.models import (
+    Alert,
+    AlertType,
+    AuditEvent,
+    DeviceAlertSettings,
+    PollRun,
+    PortalPivot,
+    RejectedAlert,
+    SuppressionRule,
+)
+from ascmon.roles import ADMIN, roles_of
+
+SHOWN_MATCHES = 20
+
+
+class RoleAdmin(admin.ModelAdmin):
+    """The admin group may do everything here, without per-model Django permissions."""
+
+    def has_module_permission(self, request):
+        return ADMIN in roles_of(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return ADMIN in roles_of(request.user)
+
+    def has_add_permission(self, request):
+        return ADMIN in roles_of(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return ADMIN in roles_of(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return ADMIN in roles_of(request.user)
+
+
+class ReadOnlyAdmin(RoleAdmin):
+    """Records ascmon writes itself: admins look, nobody edits or deletes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SuppressionRule)
+class SuppressionRuleAdmin(RoleAdmin):
+    list_display = (
+        "__str__",
+        "alert_type",
+        "product_name",
+        "preview_only",
+        "severity",
+        "entity_pattern",
+        "owner",
+        "is_active",
+        "expires_at",
+        "suppressed_alerts",
+    )
+    list_filter = ("is_active", "preview_only", "severity")
+    fields = (
+        "reason",
+        "alert_type",
+        "product_name",
+        "preview_only",
+        "severity",
+        "entity_pattern",
+        "owner",
+        "is_active",
+        "expires_at",
+        "recent_matches",
+    )
+    readonly_fields = ("recent_matches",)
+    change_form_template = "admin/alerts/suppressionrule/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(suppressed=Count("alerts"))
+
+    @admin.display(description="alerts suppressed", ordering="suppressed")
+    def suppressed_alerts(self, rule):
+        return rule.suppressed
+
+    @admin.display(description="matched in the last 30 days")
+    def recent_matches(self, rule):
+        if rule.pk is None:
+            return "Use “Preview matches” to see them before saving."
+        return matches_html(rule.recent_matches())
+
+    def get_changeform_initial_data(self, request):
+        return {**super().get_changeform_initial_data(request), "owner": request.user.pk}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        AuditEvent.objects.create(
+            user=request.user,
+            action="changed suppression rule" if change else "added suppression rule",
+            detail={"rule": obj.pk, "fields": form.changed_data},
+        )
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/", preview, name="alerts_suppressionrule_preview"), *super().get_urls()]
+
+    def preview_view(self, request):
+        """What the rule in the form would match, without saving it."""
+        form = self.get_form(request, fields=[f for f in self.fields if f not in self.readonly_fields])(
+            request.POST or None
+        )
+        matches = None
+        if request.method == "POST" and form.is_valid():
+            matches = form.save(commit=False).recent_matches()
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "matches": matches,
+            "shown": (matches or [])[:SHOWN_MATCHES],
+            "title": "Suppression rule preview",
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/alerts/suppressionrule/preview.html", context)
+
+
+def matches_html(matches):
+    shown = format_html_join(
+        "",
+        '<li><a href="{}">{}</a> · {} · {}</li>',
+        (
+            (reverse("alerts:detail", args=[a.pk]), a.display_name, a.device.name, a.alert_type)
+            for a in matches[:SHOWN_MATCHES]
+        ),
+    )
+    return format_html("<p>{} alert(s)</p><ul>{}</ul>", len(matches), shown)
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = (
+        "display_name",
+        "alert_type",
+        "severity",
+        "status",
+        "triage_status",
+        "device",
+        "product_name",
+        "is_preview",
+        "is_new_type",
+        "suppressed_by",
+        "time_generated",
+    )
+    list_filter = ("severity", "status", "triage_status", "is_preview", "is_new_type", "product_name")
+    search_fields = ("display_name", "alert_type", "system_alert_id", "compromised_entity")
+    list_select_related = ("device", "suppressed_by")
+    show_full_result_count = False
+
+
+@admin.register(AlertType)
+class AlertTypeAdmin(RoleAdmin):
+    list_display = ("name", "display_name", "product_name", "known", "is_new", "first_seen_at", "alert_count")
+    list_filter = ("is_new", "known")
+    search_fields = ("name", "display_name")
+    readonly_fields = ("name", "display_name", "product_name", "known", "first_seen_at", "last_seen_at")
+    actions = ["mark_reviewed"]
+
+    @admin.display(description="alerts")
+    def alert_count(self, kind):
+        return Alert.objects.filter(alert_type=kind.name).count()
+
+    @admin.action(description="Mark reviewed (no longer a new type)")
+    def mark_reviewed(self, request, queryset):
+        names = list(queryset.values_list("name", flat=True))
+        queryset.update(is_new=False)
+        Alert.objects.filter(alert_type__in=names).update(is_new_type=False)
+        AuditEvent.objects.create(user=request.user, action="reviewed alert types", detail={"types": names})
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        Alert.objects.filter(alert_type=obj.name).update(is_new_type=obj.is_new)
+
+
+@admin.register(PollRun)
+class PollRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "device",
+        "subscription_id",
+        "source",
+        "outcome",
+        "pages",
+        "created",
+        "updated",
+        "unchanged",
+        "duplicates",
+        "suppressed",
+        "new_types",
+        "rejected",
+        "throttled",
+        "duration_seconds",
+    )
+    list_filter = ("outcome", "source", "device")
+
+
+@admin.register(RejectedAlert)
+class RejectedAlertAdmin(ReadOnlyAdmin):
+    list_display = ("at", "device", "reason")
+
+
+@admin.register(PortalPivot)
+class PortalPivotAdmin(ReadOnlyAdmin):
+    list_display = ("at", "user", "alert_type", "alert")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "user", "action", "alert")
+    list_filter = ("action",)
+
+
+@admin.register(DeviceAlertSettings)
+class DeviceAlertSettingsAdmin(RoleAdmin):
+    list_display = ("device", "write_back_status")

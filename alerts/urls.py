@@ -5,4 +5,10 @@ from alerts import views
 app_name = "alerts"
 urlpatterns = [
     path("", views.alert_list, name="list"),
+    path("<int:pk>/", views.alert_detail, name="detail"),
+    path("<int:pk>/triage/", views.triage, name="triage"),
+    path("<int:pk>/comments/", views.add_comment, name="comment"),
+    path("<int:pk>/portal/", views.open_in_portal, name="portal"),
+    path("pivots/", views.pivot_metrics, name="pivots"),
+    path("polls/", views.poll_runs, name="polls"),
 ]

@@ -1,0 +1,73 @@
+"""The same alert reported by several providers collapses into one primary alert.
+
+Defender for Cloud's MCAS-powered Resource Manager alerts mirror Defender for Cloud Apps and Identity
+Protection detections, so one sign-in can arrive three times with different product names and different
+systemAlertIds. Such alerts match on (detection family, principal or IP, time window), never on
+systemAlertId. Only alerts from *different* products are merged: one product raising the same detection
+twice means two events.
+"""
+
+import re
+from datetime import timedelta
+
+from alerts.extended_properties import canonical_type
+from alerts.normalize import is_defender_for_cloud
+
+WINDOW = timedelta(hours=1)
+# Detection families that several providers report: squashed keywords in alert type or display name.
+CROSS_PROVIDER_FAMILIES = {
+    "anonymous-ip": ("anonymousip", "riskyipaddress"),
+    "impossible-travel": ("impossibletravel", "atypicaltravel"),
+    "infrequent-country": ("infrequentcountry",),
+    "malicious-ip": ("maliciousip",),
+    "unfamiliar-sign-in": ("unfamiliarsignin",),
+    "leaked-credentials": ("leakedcredentials",),
+    "password-spray": ("passwordspray",),
+}
+
+
+def squash(value):
+    return re.sub(r"[^a-z0-9]", "", (value or "").lower())
+
+
+def family(alert_type, display_name):
+    """A cross-provider family name, or "type:<alert type>" for detections only one provider raises."""
+    text = squash(alert_type) + " " + squash(display_name)
+    for name, keywords in CROSS_PROVIDER_FAMILIES.items():
+        if any(keyword in text for keyword in keywords):
+            return name
+    return "type:" + canonical_type(alert_type).lower()
+
+
+def principals(entities):
+    """IPs and account names (domain and UPN suffix dropped) that identify who did it."""
+    found = set()
+    for entity in entities:
+        kind, value = entity["kind"], (entity["value"] or "").strip().lower()
+        if kind == "ip" and value:
+            found.add("ip:" + value)
+        elif kind == "account" and value:
+            found.add("account:" + value.split("\\")[-1].split("@")[0])
+    return sorted(found)
+
+
+def is_cross_provider(family_name):
+    return not family_name.startswith("type:")
+
+
+def product_rank(product_name):
+    """Lower is better as the primary: Defender for Cloud first, as the portal shows it."""
+    return 0 if is_defender_for_cloud(product_name) else 1
+
+
+def find_primary(alert, candidates):
+    """The primary `alert` duplicates among `candidates` (alerts of the same device and family), or None."""
+    when = alert.start_time or alert.time_generated
+    mine = set(alert.dedup_principals)
+    for other in candidates:
+        other_when = other.start_time or other.time_generated
+        if other.pk == alert.pk or (other.product_name or "").lower() == (alert.product_name or "").lower():
+            continue
+        if when and other_when and abs(when - other_when) <= WINDOW and mine & set(other.dedup_principals):
+            return other
+    return None

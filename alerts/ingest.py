@@ -1,0 +1,210 @@
+"""Upsert raw alerts: normalize, compare with what is stored, dedup, suppress, record changes.
+
+The one path for polls and imports. A page is one transaction; a malformed alert is stored raw as a
+RejectedAlert and the rest of the page goes in. Unchanged alerts (same content hash) cost one UPDATE of
+last_seen_at per page. Two polls racing on the same new alert: the loser's page retries and finds it.
+"""
+
+import json
+from collections import Counter
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alerts import dedup
+from alerts.choices import AZURE_TO_TRIAGE, ChangeSource, TriageStatus
+from alerts.models import Alert, AlertChange, AlertEntity, AlertType, RejectedAlert, SuppressionRule
+from alerts.normalize import MalformedAlert, normalize
+from alerts.suppression import suppressing_rule
+
+TRACKED = ("status", "severity", "end_time")
+KEPT_ON_UPDATE = {"identity", "raw"}
+
+
+def entity_set(entities):
+    return sorted(f"{e['kind']}:{e['value']}" for e in entities)
+
+
+def entity_text(entities):
+    return "\n".join(sorted({e["value"].lower() for e in entities if e["value"]}))
+
+
+class Ingester:
+    """Ingests pages of raw alerts for one device, counting what happened."""
+
+    def __init__(self, device, source=ChangeSource.AZURE, poll=None):
+        self.device, self.source, self.poll = device, source, poll
+        self.rules = list(SuppressionRule.objects.active())
+        self.types = dict(AlertType.objects.values_list("name", "is_new"))
+        self.counts = Counter()
+
+    def ingest_page(self, raws, rejected=()):
+        for attempt in range(2):
+            counts = Counter()
+            try:
+                with transaction.atomic():
+                    self._ingest(raws, rejected, counts)
+            except IntegrityError:
+                if attempt:
+                    raise
+                self.types = dict(AlertType.objects.values_list("name", "is_new"))
+                continue
+            self.counts.update(counts)
+            return counts
+
+    def _ingest(self, raws, rejected, counts):
+        normalized = []
+        for raw in raws:
+            try:
+                normalized.append(normalize(raw))
+            except MalformedAlert as error:
+                self.reject(raw, str(error), counts)
+        for item in rejected:
+            self.reject(item.raw, item.reason, counts)
+        stored = Alert.objects.filter(device=self.device, identity__in={n.identity for n in normalized})
+        by_identity = {alert.identity: alert for alert in stored}
+        unchanged, pending = [], {}
+        for item in normalized:
+            if item.identity in pending:
+                sightings = pending[item.identity][0].sightings
+                if (
+                    item.resource_id not in sightings
+                    and item.resource_id != pending[item.identity][0].resource_id
+                ):
+                    sightings.append(item.resource_id)
+                continue
+            alert = by_identity.get(item.identity)
+            if alert is None:
+                pending[item.identity] = self.build(item, counts)
+            elif item.resource_id != alert.resource_id:
+                self.add_sighting(alert, item.resource_id, unchanged)
+            elif alert.content_hash == item.content_hash:
+                unchanged.append(alert.pk)
+            else:
+                self.update(alert, item, counts)
+        self.create(list(pending.values()), counts)
+        counts["unchanged"] += len(unchanged)
+        Alert.objects.filter(pk__in=unchanged).update(last_seen_at=timezone.now())
+
+    def reject(self, raw, reason, counts):
+        text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+        RejectedAlert.objects.create(device=self.device, poll=self.poll, reason=reason, raw=text[:200_000])
+        counts["rejected"] += 1
+
+    def add_sighting(self, alert, resource_id, unchanged):
+        """The same alert under another subscription or location: one record, the other id remembered."""
+        if resource_id not in alert.sightings:
+            alert.sightings = [*alert.sightings, resource_id]
+            Alert.objects.filter(pk=alert.pk).update(sightings=alert.sightings)
+        unchanged.append(alert.pk)
+
+    # ---- new alerts ----------------------------------------------------------------------------------
+
+    def alert_type_is_new(self, item, counts):
+        if item.alert_type not in self.types:
+            known = bool(item.extractor)
+            kind, created = AlertType.objects.get_or_create(
+                name=item.alert_type,
+                defaults={
+                    "display_name": item.display_name,
+                    "product_name": item.product_name,
+                    "known": known,
+                    "is_new": not known,
+                },
+            )
+            self.types[item.alert_type] = kind.is_new
+            counts["new_types"] += int(created and kind.is_new)
+        return self.types[item.alert_type]
+
+    def build(self, item, counts):
+        fields = item.model_fields()
+        alert = Alert(device=self.device, **fields)
+        alert.entity_text = entity_text(item.entities)
+        alert.dedup_family = dedup.family(item.alert_type, item.display_name)[:200]
+        alert.dedup_principals = dedup.principals(item.entities)
+        alert.is_new_type = self.alert_type_is_new(item, counts)
+        alert.triage_status = AZURE_TO_TRIAGE.get(item.status, TriageStatus.NEW)
+        alert.suppressed_by = suppressing_rule(alert, self.rules)
+        counts["suppressed"] += int(alert.suppressed_by is not None)
+        counts["created"] += 1
+        return alert, item
+
+    def create(self, pairs, counts):
+        plain = [(a, i) for a, i in pairs if not dedup.is_cross_provider(a.dedup_family)]
+        Alert.objects.bulk_create([alert for alert, _ in plain], batch_size=500)
+        for alert, _ in pairs:
+            if dedup.is_cross_provider(alert.dedup_family):
+                alert.save()
+                self.link_duplicate(alert, counts)
+        AlertEntity.objects.bulk_create(
+            [AlertEntity(alert=alert, **entity) for alert, item in pairs for entity in item.entities],
+            batch_size=1000,
+        )
+
+    def link_duplicate(self, alert, counts):
+        when = alert.start_time or alert.time_generated
+        candidates = Alert.objects.filter(
+            device=self.device, dedup_family=alert.dedup_family, duplicate_of__isnull=True
+        ).exclude(pk=alert.pk)
+        if when:
+            candidates = candidates.filter(start_time__range=(when - dedup.WINDOW, when + dedup.WINDOW))
+        primary = dedup.find_primary(alert, candidates[:200])
+        if primary is None:
+            return
+        counts["duplicates"] += 1
+        if dedup.product_rank(alert.product_name) < dedup.product_rank(primary.product_name):
+            Alert.objects.filter(duplicate_of=primary).update(duplicate_of=alert)
+            primary.duplicate_of, primary.duplicate_count = alert, 0
+            primary.save(update_fields=["duplicate_of", "duplicate_count"])
+            primary = alert
+        else:
+            alert.duplicate_of = primary
+            alert.save(update_fields=["duplicate_of"])
+        primary.duplicate_count = primary.duplicates.count()
+        primary.save(update_fields=["duplicate_count"])
+
+    # ---- changed alerts ------------------------------------------------------------------------------
+
+    def update(self, alert, item, counts):
+        changes = [
+            (name, getattr(alert, name), getattr(item, name))
+            for name in TRACKED
+            if getattr(alert, name) != getattr(item, name)
+        ]
+        old_entities = entity_set(alert.entities.values("kind", "value"))
+        new_entities = entity_set(item.entities)
+        if old_entities != new_entities:
+            changes.append(("entities", "\n".join(old_entities), "\n".join(new_entities)))
+            alert.entities.all().delete()
+            AlertEntity.objects.bulk_create([AlertEntity(alert=alert, **e) for e in item.entities])
+            alert.entity_text = entity_text(item.entities)
+        for name, value in item.model_fields().items():
+            if name not in KEPT_ON_UPDATE:
+                setattr(alert, name, value)
+        alert.raw = item.raw
+        alert.last_seen_at = timezone.now()
+        self.reconcile_status(alert, changes)
+        alert.save()
+        AlertChange.objects.bulk_create(
+            [
+                AlertChange(alert=alert, field=f, old=fmt(o), new=fmt(n), source=self.source)
+                for f, o, n in changes
+            ]
+        )
+        counts["updated"] += 1
+
+    def reconcile_status(self, alert, changes):
+        """A write-back Azure now shows is done; a status changed in Azure moves untouched triage along."""
+        if alert.requested_azure_status == alert.status:
+            alert.requested_azure_status = ""
+        elif not alert.requested_azure_status and alert.triage_status == TriageStatus.NEW:
+            follows = AZURE_TO_TRIAGE.get(alert.status, TriageStatus.NEW)
+            if follows != alert.triage_status and any(change[0] == "status" for change in changes):
+                changes.append(("triage_status", alert.triage_status, follows))
+                alert.triage_status = follows
+
+
+def fmt(value):
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,0 +1,101 @@
+"""django-q2 task functions (called by dotted path): poll alerts, write triage status back to Azure.
+
+Each takes ids and is safe to run twice: upserts are keyed on the alert's identity, and an alert missing
+from a listing is never hidden or deleted, so a failed or partial poll cannot make alerts disappear.
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.utils import timezone
+
+from alerts.choices import TRIAGE_TO_AZURE, ChangeSource, PollOutcome
+from alerts.ingest import Ingester
+from alerts.models import Alert, AuditEvent, PollRun
+from ascmon.azure.errors import AzureError
+from devices.models import Device
+
+log = logging.getLogger(__name__)
+# A poll resumes from the failed page's link this many times before it records a partial run.
+MAX_RESUMES = 5
+
+
+def poll_all_devices():
+    """Fan out: one poll task per active device."""
+    from django_q.tasks import async_task
+
+    for device_id in Device.objects.filter(is_active=True).values_list("id", flat=True):
+        async_task("alerts.tasks.poll_device", device_id, task_name=f"poll alerts of device {device_id}")
+
+
+def poll_device(device_id):
+    """Poll every visible subscription of the device; returns the PollRun ids."""
+    device = Device.objects.filter(pk=device_id, is_active=True).first()
+    if device is None:
+        return []
+    subscriptions = device.subscriptions.filter(visible=True).values_list("subscription_id", flat=True)
+    return [poll_subscription(device, subscription_id).pk for subscription_id in subscriptions]
+
+
+def poll_subscription(device, subscription_id):
+    """Page through the subscription's alerts, resuming from the last good page after a retryable error."""
+    from ascmon.azure import security
+
+    run = PollRun.objects.create(device=device, subscription_id=subscription_id)
+    ingester, continuation, started = Ingester(device, ChangeSource.AZURE, poll=run), None, time.monotonic()
+    run.outcome = PollOutcome.OK
+    while True:
+        try:
+            for page in security.iter_alert_pages(device.tenant(), subscription_id, continuation):
+                ingester.ingest_page(page.alerts, page.rejected)
+                run.pages += 1
+                continuation = page.next_link
+            break
+        except AzureError as error:
+            run.errors.append(
+                {"page": run.pages + 1, "error": type(error).__name__, "message": str(error)[:500]}
+            )
+            if not error.retryable or run.throttled >= MAX_RESUMES:
+                run.outcome = PollOutcome.PARTIAL if run.pages else PollOutcome.FAILED
+                break
+            run.throttled += 1
+            time.sleep(wait_seconds(error))
+    return finish(run, ingester, started)
+
+
+def wait_seconds(error):
+    ceiling = getattr(settings, "ALERTS_POLL_MAX_WAIT_SECONDS", 10)
+    return min(getattr(error, "retry_after", None) or 1, ceiling)
+
+
+def finish(run, ingester, started):
+    for name, value in ingester.counts.items():
+        setattr(run, name, value)
+    run.finished_at = timezone.now()
+    run.duration_seconds = round(time.monotonic() - started, 3)
+    run.save()
+    return run
+
+
+def write_back_status(alert_id, user_id=None):
+    """Ask Azure for the status matching the alert's triage; the next poll confirms it."""
+    from ascmon.azure import security
+
+    alert = Alert.objects.select_related("device").get(pk=alert_id)
+    wanted = TRIAGE_TO_AZURE[alert.triage_status]
+    try:
+        security.set_alert_status(alert.device.tenant(), alert.resource_id, str(wanted))
+    except AzureError as error:
+        AuditEvent.objects.create(
+            user_id=user_id,
+            alert=alert,
+            action="write-back failed",
+            detail={"status": wanted, "error": str(error)},
+        )
+        return False
+    Alert.objects.filter(pk=alert.pk).update(requested_azure_status=wanted)
+    AuditEvent.objects.create(
+        user_id=user_id, alert=alert, action="wrote status to Azure", detail={"status": wanted}
+    )
+    return True

@@ -1,0 +1,117 @@
+"""One record per alert, and one primary per event that several providers reported."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from alerts.choices import ChangeSource
+from alerts.ingest import Ingester
+from alerts.models import Alert
+from alerts.samples import raw_alert
+from tests.test_alerts_import import make_device
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+SIGN_IN = [
+    {"type": "ip", "address": "203.0.113.50"},
+    {"type": "account", "name": "eve", "upnSuffix": "contoso.com"},
+]
+
+
+@pytest.fixture
+def device(db):
+    return make_device()
+
+
+def ingest(device, *raws):
+    return Ingester(device, ChangeSource.IMPORT).ingest_page(list(raws))
+
+
+def mcas(start=T0, entities=SIGN_IN):
+    return raw_alert(
+        "ImpossibleTravel",
+        "Impossible travel activity",
+        product="Microsoft Cloud App Security",
+        start=start,
+        entities=entities,
+        extended={},
+    )
+
+
+def identity_protection(start=T0, entities=SIGN_IN):
+    return raw_alert(
+        "AtypicalTravel",
+        "Atypical travel",
+        product="Azure Active Directory Identity Protection",
+        start=start,
+        entities=entities,
+        extended={},
+    )
+
+
+def defender(start=T0, entities=SIGN_IN):
+    return raw_alert(
+        "ARM.MCAS_ImpossibleTravelActivity",
+        "Impossible travel activity",
+        product="Azure Security Center",
+        start=start,
+        entities=entities,
+        extended={},
+    )
+
+
+def test_the_same_sign_in_from_three_providers_collapses_into_one_defender_primary(device):
+    counts = ingest(device, mcas(), identity_protection(start=T0 + timedelta(minutes=10)), defender())
+    primary = Alert.objects.visible().get()
+    assert primary.product_name == "Azure Security Center"
+    assert sorted(primary.duplicates.values_list("product_name", flat=True)) == [
+        "Azure Active Directory Identity Protection",
+        "Microsoft Cloud App Security",
+    ]
+    assert primary.duplicate_count == 2 and counts["duplicates"] == 2
+
+
+def test_a_later_defender_alert_takes_over_as_primary(device):
+    ingest(device, mcas())
+    ingest(device, defender(start=T0 + timedelta(minutes=5)))
+    primary = Alert.objects.visible().get()
+    assert primary.product_name == "Azure Security Center"
+    assert primary.duplicates.get().product_name == "Microsoft Cloud App Security"
+
+
+def test_same_detection_for_another_principal_or_hours_apart_stays_separate(device):
+    other = [{"type": "ip", "address": "192.0.2.77"}, {"type": "account", "name": "bob"}]
+    ingest(device, mcas(), defender(entities=other), identity_protection(start=T0 + timedelta(hours=5)))
+    assert Alert.objects.visible().count() == 3
+
+
+def test_one_provider_raising_a_detection_twice_is_two_alerts(device):
+    ingest(device, defender(), defender(start=T0 + timedelta(minutes=3)))
+    assert Alert.objects.visible().count() == 2
+
+
+def test_the_same_alert_seen_in_two_subscriptions_and_locations_is_one_record(device):
+    first = raw_alert(name="2517_same", subscription="sub-a", location="westeurope")
+    second = raw_alert(name="2517_same", subscription="sub-b", location="centralus")
+    ingest(device, first)
+    counts = ingest(device, second)
+    alert = Alert.objects.get()
+    assert alert.resource_id == first["id"] and alert.sightings == [second["id"]]
+    assert counts["created"] == 0 and counts["updated"] == 0
+
+
+def test_two_sightings_in_one_page_are_one_record(device):
+    ingest(
+        device,
+        raw_alert(name="2517_same", location="westeurope"),
+        raw_alert(name="2517_same", location="eastus"),
+    )
+    assert Alert.objects.count() == 1 and len(Alert.objects.get().sightings) == 1
+
+
+def test_duplicates_are_listed_on_the_primary_detail_page(device, analyst_client):
+    ingest(device, mcas(), defender())
+    primary = Alert.objects.visible().get()
+    html = analyst_client.get(f"/alerts/{primary.pk}/").content.decode()
+    assert "Microsoft Cloud App Security" in html
+    listing = analyst_client.get("/alerts/").content.decode()
+    assert "+1 duplicate" in listing and listing.count("Impossible travel activity") == 1

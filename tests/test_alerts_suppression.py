@@ -1,0 +1,107 @@
+"""Suppression rules: kept, listable, never deleted; edited by admins, previewed before saving."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alerts.choices import ChangeSource
+from alerts.ingest import Ingester
+from alerts.models import Alert, SuppressionRule
+from alerts.samples import raw_alert
+from tests.test_alerts_import import make_device
+
+
+@pytest.fixture
+def device(db):
+    return make_device()
+
+
+def ingest(device, *raws):
+    return Ingester(device, ChangeSource.IMPORT).ingest_page(list(raws))
+
+
+def test_preview_alerts_are_suppressed_by_default(device):
+    counts = ingest(
+        device,
+        raw_alert(display_name="PREVIEW - Access from a suspicious application"),
+        raw_alert(display_name="Unusual amount of data extracted from a sensitive blob container (Preview)"),
+        raw_alert(display_name="Access from a suspicious IP address"),
+    )
+    assert counts["suppressed"] == 2
+    assert list(Alert.objects.visible().values_list("display_name", flat=True)) == [
+        "Access from a suspicious IP address"
+    ]
+    assert Alert.objects.suppressed().count() == 2
+
+
+def test_suppressed_alerts_stay_listable(device, analyst_client):
+    ingest(device, raw_alert(display_name="PREVIEW - Access from a suspicious application"))
+    assert "suspicious application" not in analyst_client.get("/alerts/").content.decode()
+    html = analyst_client.get("/alerts/?suppressed=only").content.decode()
+    assert "PREVIEW - Access from a suspicious application" in html and "suppressed" in html
+
+
+def test_rules_match_type_prefix_product_severity_and_entity_glob(device, admin_user):
+    SuppressionRule.objects.create(
+        alert_type="Storage.Blob_*",
+        severity="low",
+        entity_pattern="10.0.*",
+        reason="Backup job from the office network",
+        owner=admin_user,
+    )
+    office = [{"type": "ip", "address": "10.0.4.2"}]
+    ingest(
+        device,
+        raw_alert("Storage.Blob_GeoAnomaly", "Office backup", severity="Low", entities=office),
+        raw_alert("Storage.Blob_GeoAnomaly", "Office but high", severity="High", entities=office),
+        raw_alert("Storage.Blob_GeoAnomaly", "Outside", severity="Low"),
+        raw_alert("VM_EICAR", "Test", severity="Low", entities=office),
+    )
+    assert list(Alert.objects.suppressed().values_list("display_name", flat=True)) == ["Office backup"]
+
+
+def test_expired_and_inactive_rules_suppress_nothing(device):
+    SuppressionRule.objects.all().delete()
+    SuppressionRule.objects.create(
+        alert_type="VM_EICAR", reason="old", expires_at=timezone.now() - timedelta(days=1)
+    )
+    SuppressionRule.objects.create(alert_type="VM_EICAR", reason="off", is_active=False)
+    ingest(device, raw_alert("VM_EICAR", "Test alert"))
+    assert Alert.objects.suppressed().count() == 0
+
+
+def test_suppressed_alerts_cannot_be_deleted_in_the_admin(device, admin_client_):
+    ingest(device, raw_alert(display_name="PREVIEW - Something"))
+    alert = Alert.objects.get()
+    assert admin_client_.get(f"/admin/alerts/alert/{alert.pk}/delete/").status_code == 403
+
+
+def test_admin_previews_what_a_rule_would_match_before_saving(device, admin_client_):
+    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault from odd IP"), raw_alert("VM_EICAR", "Test"))
+    response = admin_client_.post(
+        "/admin/alerts/suppressionrule/preview/",
+        {
+            "reason": "Vault scanner",
+            "alert_type": "KV_*",
+            "product_name": "",
+            "severity": "",
+            "entity_pattern": "",
+            "is_active": "on",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>1</strong> alert in the last 30 days" in html and "Vault from odd IP" in html
+    assert SuppressionRule.objects.filter(reason="Vault scanner").count() == 0
+
+
+def test_rule_change_form_shows_recent_matches_and_the_preview_button(device, admin_client_):
+    ingest(device, raw_alert(display_name="PREVIEW - Noisy thing"))
+    rule = SuppressionRule.objects.get(preview_only=True)
+    html = admin_client_.get(f"/admin/alerts/suppressionrule/{rule.pk}/change/").content.decode()
+    assert "PREVIEW - Noisy thing" in html and "Preview matches" in html
+
+
+def test_only_admins_open_the_suppression_rules(analyst_client):
+    assert analyst_client.get("/admin/alerts/suppressionrule/").status_code == 302

@@ -1,0 +1,178 @@
+"""The alert list and detail pages: filters, htmx partials, counts, sorting, inert attacker text."""
+
+import pytest
+from django.urls import reverse
+
+from alerts.choices import ChangeSource
+from alerts.ingest import Ingester
+from alerts.models import Alert, PortalPivot
+from alerts.samples import raw_alert
+from tests.test_alerts_import import make_device
+
+SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def device(db):
+    return make_device()
+
+
+def ingest(device, *raws):
+    return Ingester(device, ChangeSource.IMPORT).ingest_page(list(raws))
+
+
+def test_list_shows_alerts_with_counts(device, analyst_client):
+    ingest(
+        device,
+        raw_alert(severity="High", display_name="Bad one"),
+        raw_alert(severity="Low", display_name="Meh"),
+    )
+    html = analyst_client.get(reverse("alerts:list")).content.decode()
+    assert "<h1>Alerts</h1>" in html
+    assert "Bad one" in html and "Meh" in html
+    assert "<strong>2</strong> alerts" in html and "High: 1" in html and "Low: 1" in html
+
+
+def test_filters_work_without_javascript_as_a_plain_get_form(device, analyst_client):
+    ingest(
+        device,
+        raw_alert(severity="High", display_name="Bad one"),
+        raw_alert(severity="Low", display_name="Meh"),
+    )
+    html = analyst_client.get(reverse("alerts:list"), {"severity": "high"}).content.decode()
+    assert "Bad one" in html and "Meh" not in html and "<strong>1</strong> alert" in html
+    assert "<html" in html
+
+
+def test_htmx_filter_requests_get_only_the_table_partial_with_its_counts(device, analyst_client):
+    ingest(
+        device,
+        raw_alert(severity="High", display_name="Bad one"),
+        raw_alert(severity="Low", display_name="Meh"),
+    )
+    response = analyst_client.get(reverse("alerts:list"), {"severity": "low"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="alert-table"')
+    assert "<html" not in html and "Meh" in html and "Bad one" not in html and "Low: 1" in html
+
+
+@pytest.mark.parametrize(
+    "params, shown",
+    [
+        ({"q": "203.0.113.99"}, "Found by IP"),
+        ({"alert_type": "KV_SuspiciousIPAccess"}, "Vault"),
+        ({"product": "Microsoft Cloud App Security"}, "From MCAS"),
+        ({"new_types": "on"}, "Brand new"),
+        ({"status": "resolved"}, "Resolved in Azure"),
+    ],
+)
+def test_each_filter_narrows_the_list(device, analyst_client, params, shown):
+    ingest(
+        device,
+        raw_alert(display_name="Found by IP", entities=[{"type": "ip", "address": "203.0.113.99"}]),
+        raw_alert("KV_SuspiciousIPAccess", "Vault"),
+        raw_alert("Storage.Blob_TorAnomaly", "From MCAS", product="Microsoft Cloud App Security"),
+        raw_alert("K8S_Unheard", "Brand new"),
+        raw_alert(display_name="Resolved in Azure", status="Resolved"),
+    )
+    html = analyst_client.get(reverse("alerts:list"), params).content.decode()
+    assert shown in html and "<strong>1</strong> alert" in html
+
+
+def test_sorting_by_severity_puts_high_first(device, analyst_client):
+    ingest(
+        device, raw_alert(severity="Low", display_name="Meh"), raw_alert(severity="High", display_name="Bad")
+    )
+    html = analyst_client.get(reverse("alerts:list"), {"sort": "-severity"}).content.decode()
+    assert html.index("Bad") < html.index("Meh")
+    html = analyst_client.get(reverse("alerts:list"), {"sort": "severity"}).content.decode()
+    assert html.index("Meh") < html.index("Bad")
+
+
+def test_list_paginates(device, analyst_client):
+    ingest(device, *[raw_alert(display_name=f"Alert number {i}") for i in range(55)])
+    html = analyst_client.get(reverse("alerts:list"), {"page": 2}).content.decode()
+    assert "Page 2 of 2" in html and html.count("Alert number") == 5
+
+
+def test_list_query_count_does_not_grow_with_the_rows(device, analyst_client, django_assert_max_num_queries):
+    ingest(device, *[raw_alert(display_name=f"Alert {i}") for i in range(3)])
+    with django_assert_max_num_queries(12) as few:
+        analyst_client.get(reverse("alerts:list"))
+    ingest(device, *[raw_alert(display_name=f"More {i}") for i in range(60)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        analyst_client.get(reverse("alerts:list"))
+
+
+def test_detail_query_count_does_not_grow_with_entities_or_duplicates(
+    device, analyst_client, django_assert_max_num_queries
+):
+    many = [{"type": "ip", "address": f"198.51.100.{i}"} for i in range(40)]
+    ingest(device, raw_alert(display_name="Many entities", entities=many))
+    alert = Alert.objects.get()
+    with django_assert_max_num_queries(25):
+        analyst_client.get(reverse("alerts:detail", args=[alert.pk]))
+
+
+def test_html_and_script_in_alert_text_render_inert(device, analyst_client):
+    ingest(
+        device,
+        raw_alert(
+            "Storage.Blob_SuspiciousIp",
+            SCRIPT,
+            compromised=SCRIPT,
+            entities=[{"type": "account", "name": SCRIPT}, {"type": "ip", "address": SCRIPT}],
+            extended={
+                "User agent": SCRIPT,
+                SCRIPT: SCRIPT,
+                "investigation steps": '{"value": "javascript:alert(1)"}',
+            },
+        ),
+    )
+    alert = Alert.objects.get()
+    for url in (reverse("alerts:list"), reverse("alerts:detail", args=[alert.pk])):
+        html = analyst_client.get(url).content.decode()
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+        assert 'href="javascript:' not in html
+
+
+def test_open_in_portal_records_a_pivot_and_goes_only_to_the_portal(device, analyst_client):
+    raw = raw_alert("VM_EICAR", "Test")
+    raw["properties"]["alertUri"] = "https://evil.example/phish"
+    ingest(device, raw)
+    alert = Alert.objects.get()
+    response = analyst_client.get(reverse("alerts:portal", args=[alert.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(
+        "https://portal.azure.com/#blade/Microsoft_Azure_Security/AlertBlade/"
+    )
+    pivot = PortalPivot.objects.get()
+    assert pivot.alert_type == "VM_EICAR" and pivot.user.username == "ana"
+    html = analyst_client.get(reverse("alerts:pivots")).content.decode()
+    assert "VM_EICAR" in html
+
+
+def test_detail_page_has_the_decision_support_spot_only_for_storage_alerts(device, analyst_client):
+    ingest(
+        device,
+        raw_alert("Storage.Blob_DataExfiltration.AmountOfDataAnomaly", "Exfil"),
+        raw_alert("VM_EICAR", "T"),
+    )
+    storage, vm = (
+        Alert.objects.get(alert_type__startswith="Storage"),
+        Alert.objects.get(alert_type="VM_EICAR"),
+    )
+    assert (
+        'id="usual-context"'
+        in analyst_client.get(reverse("alerts:detail", args=[storage.pk])).content.decode()
+    )
+    assert (
+        'id="usual-context"'
+        not in analyst_client.get(reverse("alerts:detail", args=[vm.pk])).content.decode()
+    )
+
+
+@pytest.mark.parametrize("name", ["alerts:list", "alerts:pivots", "alerts:polls"])
+def test_customer_success_and_outsiders_cannot_see_alert_pages(cs_client, name):
+    assert cs_client.get(reverse(name)).status_code == 403
