@@ -99,10 +99,11 @@ class SuppressionRuleAdmin(RoleAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        applied = obj.apply_to_recent() if SuppressionRule.objects.active().filter(pk=obj.pk).exists() else 0
         AuditEvent.objects.create(
             user=request.user,
             action="changed suppression rule" if change else "added suppression rule",
-            detail={"rule": obj.pk, "fields": form.changed_data},
+            detail={"rule": obj.pk, "fields": form.changed_data, "suppressed_now": applied},
         )
 
     def get_urls(self):

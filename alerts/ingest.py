@@ -83,6 +83,8 @@ class Ingester:
             else:
                 self.update(alert, item, counts)
         self.create(list(pending.values()), counts)
+        seen_types = {item.alert_type for item in normalized}
+        AlertType.objects.filter(name__in=seen_types).update(last_seen_at=timezone.now())
         counts["unchanged"] += len(unchanged)
         Alert.objects.filter(pk__in=unchanged).update(last_seen_at=timezone.now())
 

@@ -305,6 +305,11 @@ class SuppressionRule(models.Model):
             return list(candidates.order_by("-first_seen_at")[:1000])
         return [alert for alert in candidates.order_by("-first_seen_at")[:5000] if self.matches(alert)]
 
+    def apply_to_recent(self, days=30):
+        """Suppress the unsuppressed alerts of the last `days` this rule covers; returns how many."""
+        ids = [alert.pk for alert in self.recent_matches(days) if alert.suppressed_by_id is None]
+        return Alert.objects.filter(pk__in=ids).update(suppressed_by=self)
+
 
 class Comment(models.Model):
     """An analyst's note on an alert."""

@@ -105,3 +105,20 @@ def test_rule_change_form_shows_recent_matches_and_the_preview_button(device, ad
 
 def test_only_admins_open_the_suppression_rules(analyst_client):
     assert analyst_client.get("/admin/alerts/suppressionrule/").status_code == 302
+
+
+def test_a_rule_saved_in_the_admin_also_suppresses_matching_recent_alerts(device, admin_client_):
+    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"), raw_alert("VM_EICAR", "Test"))
+    response = admin_client_.post(
+        "/admin/alerts/suppressionrule/add/",
+        {
+            "reason": "Known vault scanner",
+            "alert_type": "KV_SuspiciousIPAccess",
+            "product_name": "",
+            "severity": "",
+            "entity_pattern": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert list(Alert.objects.suppressed().values_list("display_name", flat=True)) == ["Vault scanner hit"]
