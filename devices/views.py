@@ -1,12 +1,121 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
 
-from ascmon.roles import ANALYST, CUSTOMER_SUCCESS, role_required
+from ascmon.roles import ADMIN, ANALYST, CUSTOMER_SUCCESS, has_role, role_required
+from devices import onboarding
+from devices.fleet import FleetFilter, fleet, sort_links
+from devices.forms import DeviceForm
+from devices.models import DefenderPlan, Device, Notification
+from devices.notifications import unread_count
+
+VIEWERS = (CUSTOMER_SUCCESS, ANALYST)
+NOTIFICATION_LIMIT = 200
 
 
-@role_required(CUSTOMER_SUCCESS, ANALYST)
+@role_required(*VIEWERS)
 def device_list(request):
-    return render(request, "devices/list.html", {})
+    form = FleetFilter(request.GET)
+    context = {
+        "form": form,
+        "devices": fleet(form),
+        "sort_links": sort_links(request.GET.get("sort") or "name"),
+        "can_manage": has_role(request.user, CUSTOMER_SUCCESS),
+    }
+    template = "devices/list.html#fleet-table" if request.htmx else "devices/list.html"
+    return render(request, template, context)
 
 
+@role_required(CUSTOMER_SUCCESS)
+def device_add(request):
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = onboarding.onboard(form)
+        messages.success(request, f"{device.name} is onboarded; its first inventory is on its way.")
+        return redirect("devices:detail", device.pk)
+    return render(request, "devices/form.html", {"form": form, "device": None})
+
+
+@role_required(CUSTOMER_SUCCESS)
+def device_edit(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    form = DeviceForm(request.POST or None, instance=device)
+    if request.method == "POST" and form.is_valid():
+        onboarding.onboard(form)
+        messages.success(request, f"{device.name} is saved; a new inventory is on its way.")
+        return redirect("devices:detail", device.pk)
+    return render(request, "devices/form.html", {"form": form, "device": device})
+
+
+@role_required(CUSTOMER_SUCCESS)
+@require_POST
+def device_sync(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    async_task("devices.tasks.run_inventory", device.pk)
+    messages.info(request, f"An inventory of {device.name} is queued.")
+    return redirect("devices:detail", device.pk)
+
+
+@role_required(*VIEWERS)
+def device_detail(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    subscriptions = device.subscriptions.prefetch_related("resource_counts", "plans")
+    findings = device.findings.all()
+    context = {
+        "device": device,
+        "subscriptions": subscriptions,
+        "matrix": plan_matrix(device),
+        "accounts": device.storage_accounts.select_related("subscription"),
+        "open_findings": findings.open().by_severity(),
+        "resolved_findings": findings.filter(resolved_at__isnull=False).order_by("-resolved_at")[:50],
+        "runs": device.inventory_runs.defer("snapshot")[:20],
+        "can_manage": has_role(request.user, CUSTOMER_SUCCESS),
+    }
+    return render(request, "devices/detail.html", context)
+
+
+def plan_matrix(device):
+    """Rows of (plan name, [plan or None per visible subscription]) and the subscriptions as columns."""
+    columns = list(
+        device.subscriptions.filter(visible=True).prefetch_related(
+            Prefetch("plans", queryset=DefenderPlan.objects.order_by("name"))
+        )
+    )
+    names = sorted({plan.name for sub in columns for plan in sub.plans.all()})
+    rows = [
+        (name, [next((p for p in sub.plans.all() if p.name == name), None) for sub in columns])
+        for name in names
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+@role_required(CUSTOMER_SUCCESS, ANALYST, ADMIN)
 def notification_list(request):
-    return render(request, "devices/notifications.html", {})
+    notifications = Notification.objects.select_related("device", "finding").annotate_read(request.user)
+    context = {"notifications": notifications[:NOTIFICATION_LIMIT], "unread": unread_count(request.user)}
+    return render(request, "devices/notifications.html", context)
+
+
+@role_required(CUSTOMER_SUCCESS, ANALYST, ADMIN)
+@require_POST
+def notification_read(request, pk):
+    notification = get_object_or_404(Notification.objects.select_related("device", "finding"), pk=pk)
+    notification.read_by.add(request.user)
+    if not request.htmx:
+        return redirect("devices:notifications")
+    notification.is_read = True
+    context = {"notification": notification, "unread": unread_count(request.user), "oob": True}
+    return render(request, "devices/notifications.html#notification-row", context)
+
+
+@role_required(CUSTOMER_SUCCESS, ANALYST, ADMIN)
+@require_POST
+def notifications_read_all(request):
+    through = Notification.read_by.through
+    unread = Notification.objects.unread_by(request.user).values_list("pk", flat=True)
+    through.objects.bulk_create(
+        [through(notification_id=pk, user_id=request.user.pk) for pk in unread], ignore_conflicts=True
+    )
+    return redirect("devices:notifications")

@@ -1,0 +1,165 @@
+"""Health checks: what one inventory saw in, findings out. Pure data, no Django, no Azure.
+
+`evaluate` returns the findings that are open now. Subjects whose data could not be read this time are
+listed in `Observation.unsure`: their findings neither open nor resolve until a run sees them again.
+"""
+
+from dataclasses import dataclass, field
+
+from devices.choices import FindingKind
+
+# Defender plan -> the resource types it protects (lower case). Deprecated plans are never flagged.
+PLAN_RESOURCE_TYPES = {
+    "StorageAccounts": ("microsoft.storage/storageaccounts",),
+    "VirtualMachines": ("microsoft.compute/virtualmachines", "microsoft.compute/virtualmachinescalesets"),
+    "SqlServers": ("microsoft.sql/servers",),
+    "AppServices": ("microsoft.web/sites",),
+    "KeyVaults": ("microsoft.keyvault/vaults",),
+    "Containers": ("microsoft.containerservice/managedclusters", "microsoft.containerregistry/registries"),
+    "CosmosDbs": ("microsoft.documentdb/databaseaccounts",),
+    "SqlServerVirtualMachines": ("microsoft.sqlvirtualmachine/sqlvirtualmachines",),
+    "OpenSourceRelationalDatabases": (
+        "microsoft.dbforpostgresql/servers",
+        "microsoft.dbforpostgresql/flexibleservers",
+        "microsoft.dbformysql/servers",
+        "microsoft.dbformysql/flexibleservers",
+        "microsoft.dbformariadb/servers",
+    ),
+    "Api": ("microsoft.apimanagement/service",),
+}
+READ_CATEGORIES = {"storageread", "alllogs", "audit"}
+
+
+@dataclass
+class SubscriptionSeen:
+    """A visible subscription; None means "could not be read this run"."""
+
+    subscription_id: str
+    display_name: str = ""
+    state: str = "Enabled"
+    resources: dict | None = None
+    pricings: list | None = None
+    alerts_forbidden: bool | None = None
+
+
+@dataclass
+class AccountSeen:
+    """A storage account with its classic logging and diagnostic settings (None: unknown)."""
+
+    resource_id: str
+    name: str
+    subscription_id: str
+    logging: dict | None = None
+    diagnostic_settings: list | None = None
+
+
+@dataclass
+class Observation:
+    """Everything one inventory run learnt about a device."""
+
+    expected: list = field(default_factory=list)
+    subscriptions: list = field(default_factory=list)
+    accounts: list = field(default_factory=list)
+    unsure: set = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Found:
+    """An open finding: `subject` tells findings of the same kind apart; `facts` feed the fix text."""
+
+    kind: str
+    subject: str
+    subscription_id: str = ""
+    facts: tuple = ()
+
+    def fact(self, name, default=""):
+        return dict(self.facts).get(name, default)
+
+
+def evaluate(seen, baseline_days):
+    return [
+        *missing_subscriptions(seen),
+        *disabled_subscriptions(seen),
+        *alerts_forbidden(seen),
+        *defender_coverage(seen),
+        *storage_logging(seen, baseline_days),
+    ]
+
+
+def missing_subscriptions(seen):
+    visible = {sub.subscription_id.lower() for sub in seen.subscriptions}
+    for sub_id in seen.expected:
+        if sub_id.lower() not in visible:
+            yield Found(FindingKind.SUBSCRIPTION_MISSING, sub_id, sub_id)
+
+
+def disabled_subscriptions(seen):
+    for sub in seen.subscriptions:
+        if sub.state and sub.state != "Enabled":
+            facts = (("state", sub.state), ("name", sub.display_name))
+            yield Found(FindingKind.SUBSCRIPTION_DISABLED, sub.subscription_id, sub.subscription_id, facts)
+
+
+def alerts_forbidden(seen):
+    for sub in seen.subscriptions:
+        if sub.alerts_forbidden:
+            facts = (("name", sub.display_name),)
+            yield Found(FindingKind.ALERTS_FORBIDDEN, sub.subscription_id, sub.subscription_id, facts)
+
+
+def defender_coverage(seen):
+    for sub in seen.subscriptions:
+        if not sub.pricings:
+            continue
+        current = [plan for plan in sub.pricings if not plan.get("deprecated")]
+        if not any(plan_on(plan) for plan in current):
+            facts = (("name", sub.display_name),)
+            yield Found(FindingKind.DEFENDER_OFF, sub.subscription_id, sub.subscription_id, facts)
+        elif sub.resources is not None:
+            yield from plans_off_for_resources(sub, current)
+
+
+def plans_off_for_resources(sub, plans):
+    present = {rtype.lower(): count for rtype, count in sub.resources.items() if count}
+    for plan in plans:
+        if plan_on(plan):
+            continue
+        count = sum(present.get(rtype, 0) for rtype in PLAN_RESOURCE_TYPES.get(plan["name"], ()))
+        if count:
+            facts = (("plan", plan["name"]), ("count", count), ("name", sub.display_name))
+            subject = f"{sub.subscription_id}/{plan['name']}"
+            yield Found(FindingKind.PLAN_OFF, subject, sub.subscription_id, facts)
+
+
+def plan_on(plan):
+    return (plan.get("pricing_tier") or "").lower() == "standard"
+
+
+def storage_logging(seen, baseline_days):
+    for account in seen.accounts:
+        if account.logging is None or account.diagnostic_settings is None:
+            continue
+        facts = (("account", account.name),)
+        retention = read_log_retention(account)
+        if retention is False:
+            yield Found(FindingKind.READ_LOGGING_OFF, account.resource_id, account.subscription_id, facts)
+        elif retention and retention < baseline_days:
+            facts += (("days", retention), ("baseline", baseline_days))
+            yield Found(FindingKind.RETENTION_TOO_SHORT, account.resource_id, account.subscription_id, facts)
+
+
+def read_log_retention(account):
+    """False when reads are not logged; else the longest retention in days (0 = kept until deleted)."""
+    kept = []
+    if account.logging.get("read"):
+        kept.append(account.logging.get("retention_days") or 0)
+    for setting in account.diagnostic_settings:
+        if not (setting.get("storage_account_id") or setting.get("workspace_id")):
+            continue
+        for log in setting.get("logs") or ():
+            category = (log.get("category") or log.get("category_group") or "").lower()
+            if log.get("enabled") and category in READ_CATEGORIES:
+                kept.append(log.get("retention_days") or 0)
+    if not kept:
+        return False
+    return 0 if 0 in kept else max(kept)

@@ -1,0 +1,61 @@
+"""Finding kinds, severities and run outcomes, with their labels and colours (templates read them here)."""
+
+from django.db import models
+
+
+class Severity(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+SEVERITY_COLOURS = {Severity.HIGH: "high", Severity.MEDIUM: "medium", Severity.LOW: "low"}
+
+
+class FindingKind(models.TextChoices):
+    CREDENTIALS_REJECTED = "credentials_rejected", "Credentials rejected"
+    SUBSCRIPTION_MISSING = "subscription_missing", "Subscription missing"
+    SUBSCRIPTION_DISABLED = "subscription_disabled", "Subscription not enabled"
+    ALERTS_FORBIDDEN = "alerts_forbidden", "No read access to alerts"
+    DEFENDER_OFF = "defender_off", "Defender off everywhere"
+    PLAN_OFF = "plan_off", "Defender plan off for existing resources"
+    READ_LOGGING_OFF = "read_logging_off", "Storage read logging off"
+    RETENTION_TOO_SHORT = "retention_too_short", "Log retention too short"
+    DATA_STALE = "data_stale", "Data stale"
+
+
+KIND_SEVERITY = {
+    FindingKind.CREDENTIALS_REJECTED: Severity.HIGH,
+    FindingKind.SUBSCRIPTION_MISSING: Severity.HIGH,
+    FindingKind.SUBSCRIPTION_DISABLED: Severity.MEDIUM,
+    FindingKind.ALERTS_FORBIDDEN: Severity.HIGH,
+    FindingKind.DEFENDER_OFF: Severity.HIGH,
+    FindingKind.PLAN_OFF: Severity.MEDIUM,
+    FindingKind.READ_LOGGING_OFF: Severity.MEDIUM,
+    FindingKind.RETENTION_TOO_SHORT: Severity.LOW,
+    FindingKind.DATA_STALE: Severity.MEDIUM,
+}
+
+
+class RunOutcome(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Succeeded"
+    PARTIAL = "partial", "Partly failed"
+    FAILED = "failed", "Failed"
+
+
+RUN_COLOURS = {
+    RunOutcome.RUNNING: "low",
+    RunOutcome.SUCCESS: "ok",
+    RunOutcome.PARTIAL: "medium",
+    RunOutcome.FAILED: "high",
+}
+
+
+class NotificationEvent(models.TextChoices):
+    OPENED = "opened", "Opened"
+    RESOLVED = "resolved", "Resolved"
+
+
+EVENT_COLOURS = {NotificationEvent.OPENED: "high", NotificationEvent.RESOLVED: "ok"}
