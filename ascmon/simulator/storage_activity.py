@@ -114,7 +114,7 @@ def principals(spec):
     """The usual population of an account, the same for every hour of a seed."""
     scale = PROFILE_SCALE.get(spec.profile, 1.0)
     digest = hashlib.sha256(spec.name.encode()).hexdigest()
-    sas_sig = hashlib.sha256(f"sas:{spec.name}".encode()).hexdigest()[:16]
+    sas_sig = f"{digest[:24]}%2Bpartner%3D"
     return [
         Principal(
             "app",
@@ -124,14 +124,14 @@ def principals(spec):
             (UA_DOTNET, UA_PYTHON),
             ("invoices", "exports"),
             (
-                ("GetBlob", 60),
-                ("GetBlobProperties", 15),
-                ("ListBlobs", 5),
-                ("PutBlob", 8),
-                ("AppendBlock", 10),
-                ("DeleteBlob", 2),
+                ("GetBlob", 70),
+                ("GetBlobProperties", 18),
+                ("ListBlobs", 3),
+                ("PutBlob", 1.5),
+                ("AppendBlock", 7),
+                ("DeleteBlob", 0.5),
             ),
-            max(1, int(400 * scale)),
+            max(1, int(2500 * scale)),
             night_factor=0.5,
         ),
         Principal(
@@ -141,8 +141,8 @@ def principals(spec):
             ("203.0.113.17",),
             (UA_EDGE, UA_EXPLORER),
             ("reports",),
-            (("GetBlob", 50), ("ListBlobs", 30), ("PutBlock", 10), ("PutBlockList", 5), ("DeleteBlob", 5)),
-            max(1, int(60 * scale)),
+            (("GetBlob", 60), ("ListBlobs", 30), ("PutBlock", 6), ("PutBlockList", 2), ("DeleteBlob", 2)),
+            max(1, int(120 * scale)),
             night_factor=0.02,
             upn="alice@contoso.example",
             object_id=f"a1b2c3d4-{digest[:4]}-4000-8000-{digest[4:16]}",
@@ -150,13 +150,13 @@ def principals(spec):
         ),
         Principal(
             "sas",
-            sas_sig,
+            _sig_hash(sas_sig)[:16],
             "sas",
             ("198.51.100.23", "198.51.100.24"),
             (UA_EXPLORER,),
             ("partner-drop",),
-            (("PutBlob", 40), ("GetBlob", 40), ("ListBlobs", 20)),
-            max(1, int(80 * scale)),
+            (("PutBlob", 20), ("GetBlob", 70), ("ListBlobs", 10)),
+            max(1, int(400 * scale)),
             night_factor=0.3,
             sas_query=f"se=2030-01-01T00:00:00Z&sig={sas_sig}&sp=rwl&sr=c&sv=2021-08-06",
         ),
@@ -168,11 +168,20 @@ def principals(spec):
             ("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", UA_ODD),
             ("public",),
             (("GetBlob", 90), ("GetBlobProperties", 10)),
-            max(1, int(150 * scale)),
+            max(1, int(900 * scale)),
             night_factor=0.3,
             objects=12,
         ),
     ]
+
+
+def _sig_hash(signature):
+    """What Azure Monitor logs as SasSignature(…), and whose first 16 digits ascmon calls the principal."""
+    return hashlib.sha256(signature.encode()).hexdigest()
+
+
+def _episode_sig(account_name, seed):
+    return hashlib.sha256(f"exfil:{account_name}:{seed}".encode()).hexdigest()[:32]
 
 
 def exfiltration_episode(account_name, now, seed):
@@ -191,7 +200,7 @@ def exfiltration_episode(account_name, now, seed):
         bytes=blobs * rng.randint(4, 12) * 1024 * 1024,
         blobs=blobs,
         auth_type="sas",
-        principal=hashlib.sha256(f"exfil:{account_name}:{seed}".encode()).hexdigest()[:16],
+        principal=_sig_hash(_episode_sig(account_name, seed))[:16],
     )
 
 
@@ -250,6 +259,7 @@ def _request_for(rng, spec, p, when, op):
     elif p.kind == "anonymous" and roll < 0.05:
         http, status = 304, "AnonymousSuccess"
     size = rng.randint(2_000, 900_000) if http < 300 else 0
+    host = rng.randrange(len(p.ips))  # a host runs one client: its user agent follows its IP
     reads = op in ("GetBlob",)
     writes = op in ("PutBlob", "PutBlock", "AppendBlock")
     return Request(
@@ -261,9 +271,9 @@ def _request_for(rng, spec, p, when, op):
         principal=p,
         container=p.containers[rng.randrange(len(p.containers))],
         obj=obj,
-        ip=p.ips[rng.randrange(len(p.ips))],
+        ip=p.ips[host],
         port=None if rng.random() < 0.1 else rng.randint(1024, 65000),
-        ua=p.user_agents[rng.randrange(len(p.user_agents))],
+        ua=p.user_agents[(host if rng.random() > 0.03 else rng.randrange(9)) % len(p.user_agents)],
         request_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         e2e=rng.randint(3, 400),
         server=rng.randint(2, 60),
@@ -289,7 +299,7 @@ def _episode_requests(spec, episode, hour, seed):
         (episode.container,),
         (("GetBlob", 1),),
         0,
-        sas_query=f"se=2031-01-01T00:00:00Z&sig={episode.principal}&sp=rl&sr=c&sv=2021-08-06",
+        sas_query=f"se=2031-01-01T00:00:00Z&sig={_episode_sig(spec.name, seed)}&sp=rl&sr=c&sv=2021-08-06",
     )
     out = []
     for index in range(episode.blobs):
@@ -476,7 +486,7 @@ def _identity(spec, r):
     if r.auth == "authenticated":
         return {"type": "AccountKey", "tokenHash": f"key1({hashlib.sha256(spec.name.encode()).hexdigest()})"}
     if r.auth == "sas":
-        sig = r.principal.ident if r.principal else ""
+        sig = _sig_hash(r.sas_query.split("sig=")[1].split("&")[0])
         return {
             "type": "SAS",
             "tokenHash": f"key1({hashlib.sha256(spec.name.encode()).hexdigest()}),SasSignature({sig})",

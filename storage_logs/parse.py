@@ -1,0 +1,284 @@
+"""Storage log lines into one record: classic 1.0/2.0 (azure-formats.md §5) and Azure Monitor JSON (§6).
+
+A record is a plain tuple whose positions are the constants below (tuples are what `re.findall` returns,
+so well-formed classic lines never become Python objects one by one). Quoted classic fields are kept as
+written (HTML-encoded); `text()` decodes them for display. The slow path (the quirk-aware tokenizer and
+the JSON reader) encodes the same way, so both paths give identical tuples for the same request.
+No Django imports.
+"""
+
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass, field
+
+(VER, TIME, DATE, HH, MM, OP, STATUS, HTTP, HCLASS, E2E, SRV, AUTH, REQUESTER, SIG, CONTAINER, OBJECT, RID,
+ OPC, IP, REQ, RESP, UA, OID, APPID, UPN) = range(25)  # fmt: skip
+WIDTH = 25
+
+_Q = r'(?:"[^"\n]*")?'  # an optional quoted field
+# The URL's query lands in the SIG position; `_settle_sig` keeps only a SAS signature's hash there.
+_URL = r'"?[^?"\n;]*+(?:\?((?:[^"\n;&]|&[a-zA-Z]+;|&#\d+;|&)*+))?"?'
+_HEAD = (
+    r"^([12]\.0);((\d{4}-\d\d-\d\d)T(\d\d):(\d\d)[^;\n]*);([^;\n]*);([^;\n]*);((\d)\d\d|[^;\n]*);(\d+);(\d+);"
+    r'([a-z]*);([^;"\n]*);[^;"\n]*;[a-z]*;' + _URL + r';"/[^/"\n]*/([^/"\n]*)/?([^"\n]*)";([^;"\n]*);(\d+);'
+    r'(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?;[^;"\n]*;\d*;(\d+);\d*;(\d+);\d*;'
+    + _Q
+    + ";"
+    + _Q
+    + r';(?:""[^"\n]*""|"[^"\n]*")?;[^;"\n]*;'
+    + _Q
+    + r';(?:"([^"\n]*)")?;'
+    + _Q
+    + ";"
+    + _Q
+)
+_TAIL_V2 = (
+    r';(?:"([^"\n]*)")?;' + _Q + r';(?:"([^"\n]*)")?;' + _Q + ";" + _Q + r';(?:"([^"\n]*)")?;[^;\n]*;[^\n]*'
+)
+FAST = {
+    "1.0": re.compile(_HEAD + r"()()()\r?$", re.M),
+    "2.0": re.compile(_HEAD + _TAIL_V2 + r"\r?$", re.M),
+}
+_ENTITY_END = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+)$")
+AUTH_OF_IDENTITY = {"AccountKey": "authenticated", "SAS": "sas", "OAuth": "bearer", "Anonymous": "anonymous"}
+SAMPLES_KEPT = 5
+
+
+class Malformed(ValueError):
+    """A line that is not a storage log entry; the reason says why."""
+
+
+@dataclass
+class Rejects:
+    """Malformed lines of one input: how many, and the first few with their reason."""
+
+    count: int = 0
+    samples: list = field(default_factory=list)
+
+    def add(self, line, reason):
+        self.count += 1
+        if len(self.samples) < SAMPLES_KEPT:
+            self.samples.append({"line": line[:2000], "reason": str(reason)})
+
+
+def text(value):
+    """A field as the reader should see it (quoted classic fields are HTML-encoded)."""
+    return html.unescape(value)
+
+
+def sas_principal(signature):
+    """SAS requests are told apart by a hash of their signature: the signature itself is a secret."""
+    return hashlib.sha256(signature.encode()).hexdigest()[:16] if signature else ""
+
+
+def tokenize(line):
+    """Split a classic line into fields the way §5.4 says works on every real sample.
+
+    A field that starts with `"` runs to a `"` followed by `;` or the end of the line; an unquoted field
+    does not end at a `;` that closes an HTML entity. Fields are returned as written, quotes removed.
+    """
+    fields, pos, end = [], 0, len(line)
+    while pos <= end:
+        if line.startswith('"', pos):
+            close = pos + 1
+            while True:
+                close = line.find('"', close)
+                if close < 0:
+                    raise Malformed("unterminated quoted field")
+                if close + 1 == end or line[close + 1] == ";":
+                    break
+                close += 1
+            fields.append(line[pos + 1 : close])
+            pos = close + 2
+            continue
+        stop = pos
+        while True:
+            stop = line.find(";", stop)
+            if stop < 0:
+                stop = end
+                break
+            if not _ENTITY_END.search(line, pos, stop):
+                break
+            stop += 1
+        fields.append(line[pos:stop])
+        pos = stop + 1
+    return fields
+
+
+def _strip_port(ip):
+    if ip.startswith("["):
+        return ip[1 : ip.find("]")] if "]" in ip else ip
+    if ip.count(":") == 1:
+        return ip.split(":")[0]
+    return ip
+
+
+def _split_key(key):
+    parts = key.split("/", 3)
+    if len(parts) < 3 or parts[0]:
+        return "", ""
+    return parts[2], parts[3] if len(parts) > 3 else ""
+
+
+def _sig(url):
+    match = re.search(r"[?&]sig=([^&]*)", url)
+    return match.group(1) if match else ""
+
+
+def _time_parts(when):
+    if len(when) < 17 or when[10] != "T":
+        raise Malformed(f"bad time {when[:40]!r}")
+    return when[:10], when[11:13], when[14:16]
+
+
+def _number(value, name):
+    if value == "":
+        return "0"
+    if not value.isdigit():
+        raise Malformed(f"{name} is not a number: {value[:20]!r}")
+    return value
+
+
+def classic_record(line):
+    """The slow path: any classic line (quirks and all) into a record tuple; raises Malformed."""
+    fields = tokenize(line.rstrip("\r\n"))
+    version = fields[0]
+    if (version, len(fields)) not in (("1.0", 30), ("2.0", 38)):
+        raise Malformed(f"version {version[:10]!r} with {len(fields)} fields")
+    enc = lambda value: html.escape(html.unescape(value), quote=True)  # noqa: E731
+    date, hh, mm = _time_parts(fields[1])
+    http = fields[4]
+    container, obj = _split_key(html.unescape(fields[12]))
+    oauth = fields[30:38] if version == "2.0" else [""] * 8
+    return (
+        version, fields[1], date, hh, mm, fields[2], fields[3], http, http[0] if http[:1].isdigit() else "",
+        _number(fields[5], "latency"), _number(fields[6], "server latency"), fields[7], fields[8],
+        fields[11].partition("?")[2], enc(container), enc(obj), fields[13], _number(fields[14], "count"),
+        _strip_port(fields[15]), _number(fields[18], "request size"), _number(fields[20], "response size"),
+        enc(fields[27]), enc(oauth[0]), enc(oauth[2]), enc(oauth[5]),
+    )  # fmt: skip
+
+
+def monitor_record(line):
+    """One Azure Monitor JSON event (StorageBlobLogs shape) into a record tuple; raises Malformed."""
+    try:
+        event = json.loads(line)
+        props = event.get("properties") or {}
+        identity = event.get("identity") or {}
+        requester = identity.get("requester") or {}
+        when = event["time"]
+        op = event["operationName"]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise Malformed(f"not a storage log event: {error}") from None
+    date, hh, mm = _time_parts(when)
+    auth = AUTH_OF_IDENTITY.get(identity.get("type"), str(identity.get("type", "")).lower())
+    sig = re.search(r"SasSignature\(([0-9a-fA-F]+)\)", identity.get("tokenHash", ""))
+    container, obj = _split_key(props.get("objectKey", ""))
+    http = str(event.get("statusCode", ""))
+    size = lambda a, b: str(int(props.get(a) or 0) + int(props.get(b) or 0))  # noqa: E731
+    number = lambda value: str(int(value or 0))  # noqa: E731
+    enc = lambda value: html.escape(str(value or ""), quote=True)  # noqa: E731
+    return (
+        "json", when, date, hh, mm, op, str(event.get("statusText", "")), http,
+        http[0] if http[:1].isdigit() else "", number(event.get("durationMs")),
+        number(props.get("serverLatencyMs")), auth,
+        props.get("accountName", "") if auth in ("authenticated", "bearer") else "",
+        "", enc(container), enc(obj), event.get("correlationId", ""), number(props.get("operationCount")),
+        _strip_port(event.get("callerIpAddress", "")), size("requestHeaderSize", "requestBodySize"),
+        size("responseHeaderSize", "responseBodySize"), enc(props.get("userAgentHeader")),
+        enc(requester.get("objectId")), enc(requester.get("appId")), enc(requester.get("upn")),
+    ), (sig.group(1)[:16].lower() if sig else "")  # fmt: skip
+
+
+def principal_of(record):
+    """(kind, id) of who made the request: the account key, an Entra ID object, a SAS token, or nobody."""
+    auth = record[AUTH]
+    if auth == "authenticated":
+        return "account", record[REQUESTER]
+    if auth == "bearer":
+        return "oauth", record[OID]
+    if auth == "sas":
+        return "sas", record[SIG]
+    if auth == "anonymous":
+        return "anonymous", ""
+    return auth or "unknown", record[REQUESTER]
+
+
+def _slow(line, rejects):
+    try:
+        record = classic_record(line)
+    except (Malformed, IndexError) as error:
+        rejects.add(line, error)
+        return None
+    return _settle_sig(record)
+
+
+def _settle_sig(record):
+    """SIG holds the URL's query (or a signature): keep the hash of a SAS signature, blank otherwise."""
+    if not record[SIG]:
+        return record
+    sig = _sig("?" + html.unescape(record[SIG])) if record[AUTH] == "sas" else ""
+    return record[:SIG] + (sas_principal(sig),) + record[SIG + 1 :]
+
+
+def classic_records(chunk, rejects):
+    """All records of a chunk of whole classic lines: one regex over the chunk when every line is
+    well-formed and of one version, line by line (fast regex, then the tokenizer) otherwise."""
+    lines = chunk.count("\n") + (0 if chunk.endswith("\n") or not chunk else 1)
+    version = chunk[:3]
+    if version in FAST and chunk.count("\n" + version + ";") == lines - 1:
+        found = FAST[version].findall(chunk)
+        if len(found) == lines:
+            return [_settle_sig(r) if r[SIG] else r for r in found] if "?" in chunk else found
+    out = []
+    for line in chunk.splitlines():
+        if not line.strip():
+            rejects.add(line, "empty line")
+            continue
+        pattern = FAST.get(line[:3])
+        match = pattern.fullmatch(line) if pattern else None
+        record = _settle_sig(match.groups("")) if match else _slow(line, rejects)
+        if record is not None:
+            out.append(record)
+    return out
+
+
+def monitor_records(chunk, rejects):
+    """Records of newline-delimited Azure Monitor JSON; a malformed event is counted and skipped."""
+    out = []
+    for line in chunk.splitlines():
+        if not line.strip():
+            continue
+        try:
+            record, sig = monitor_record(line)
+        except Malformed as error:
+            rejects.add(line, error)
+            continue
+        out.append(record[:SIG] + (sig,) + record[SIG + 1 :])
+    return out
+
+
+def records(chunk, rejects):
+    """Records of a chunk of whole lines, whichever of the two formats it holds."""
+    return monitor_records(chunk, rejects) if chunk.lstrip()[:1] == "{" else classic_records(chunk, rejects)
+
+
+def iter_chunks(stream, size=1 << 22):
+    """Whole-line text chunks from a binary stream of bytes chunks; yields (text, bytes consumed)."""
+    carry = b""
+    for block in stream:
+        data = carry + block
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            yield data[:cut].decode("utf-8", "replace"), cut
+    if carry:
+        yield carry.decode("utf-8", "replace"), len(carry)
+
+
+def file_blocks(path, size=1 << 22):
+    with open(path, "rb") as handle:
+        while block := handle.read(size):
+            yield block
