@@ -1,0 +1,156 @@
+"""Blob data plane: classic logging settings, listing and streaming log blobs, uploads for the simulator.
+
+One BlobServiceClient per (endpoint, account, key) per process. SDK errors become ascmon.azure.errors.
+"""
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.storage.blob import BlobAnalyticsLogging, BlobServiceClient, RetentionPolicy
+
+from ascmon.azure.errors import AzureError, BadCredentials, Forbidden, NotFound, Throttled, Transient
+
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BlobAccess:
+    """Where a storage account's blob service is and the key that opens it."""
+
+    blob_endpoint: str
+    account_name: str
+    account_key: str = ""
+
+    def __repr__(self):  # never print the key
+        return f"BlobAccess({self.blob_endpoint!r}, {self.account_name!r})"
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    name: str
+    etag: str
+    size: int
+    last_modified: datetime | None
+    metadata: dict
+
+
+@functools.lru_cache(maxsize=256)
+def _client(access):
+    credential = {"account_name": access.account_name, "account_key": access.account_key}
+    return BlobServiceClient(
+        access.blob_endpoint,
+        credential=credential,
+        retry_total=2,
+        max_single_get_size=CHUNK_BYTES,
+        max_chunk_get_size=CHUNK_BYTES,
+        connection_timeout=10,
+        read_timeout=60,
+    )
+
+
+def _translate(error):
+    status = getattr(error, "status_code", None)
+    code = getattr(error, "error_code", None)
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if (
+        isinstance(error, ClientAuthenticationError)
+        or code == "AuthenticationFailed"
+        or "failed to authenticate" in message
+    ):
+        return BadCredentials(message, reason="wrong_secret", status=status, code=code)
+    if isinstance(error, ResourceNotFoundError) or status == 404:
+        return NotFound(message, status=status, code=code)
+    if status == 403:
+        return Forbidden(message, status=status, code=code)
+    if status == 429:
+        return Throttled(message, status=status, code=code)
+    if isinstance(error, ServiceRequestError | ServiceResponseError) or (status or 0) >= 500:
+        return Transient(message, status=status, code=code)
+    return AzureError(message, status=status, code=code)
+
+
+def _azure_errors(function):
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
+            raise _translate(error) from error
+
+    return wrapped
+
+
+@_azure_errors
+def get_logging_properties(access):
+    logging = _client(access).get_service_properties()["analytics_logging"]
+    retention = logging.retention_policy
+    return {
+        "version": logging.version,
+        "read": logging.read,
+        "write": logging.write,
+        "delete": logging.delete,
+        "retention_days": retention.days if retention and retention.enabled else None,
+    }
+
+
+@_azure_errors
+def set_logging_properties(access, *, version="2.0", read=True, write=True, delete=True, retention_days=7):
+    retention = RetentionPolicy(enabled=True, days=retention_days) if retention_days else RetentionPolicy()
+    logging = BlobAnalyticsLogging(
+        version=version, read=read, write=write, delete=delete, retention_policy=retention
+    )
+    _client(access).set_service_properties(analytics_logging=logging)
+
+
+@_azure_errors
+def list_blobs(access, container, prefix):
+    """Blobs under `prefix` (never the whole container unless asked), with metadata."""
+    blobs = (
+        _client(access)
+        .get_container_client(container)
+        .list_blobs(name_starts_with=prefix, include=["metadata"])
+    )
+    return [
+        BlobInfo(b.name, (b.etag or "").strip('"'), b.size, b.last_modified, dict(b.metadata or {}))
+        for b in blobs
+    ]
+
+
+def read_blob(access, container, name, offset=0) -> Iterator[bytes]:
+    """The blob's bytes from `offset` on, in chunks (nothing when the blob has no bytes past `offset`)."""
+    blob = _client(access).get_blob_client(container, name)
+    try:
+        downloader = blob.download_blob(offset=offset) if offset else blob.download_blob()
+        yield from downloader.chunks()
+    except HttpResponseError as error:
+        if getattr(error, "status_code", None) == 416:
+            return
+        raise _translate(error) from error
+    except (ServiceRequestError, ServiceResponseError) as error:
+        raise _translate(error) from error
+
+
+@_azure_errors
+def ensure_container(access, container):
+    try:
+        _client(access).create_container(container)
+    except ResourceExistsError:
+        pass
+
+
+@_azure_errors
+def upload_blob(access, container, name, data, metadata=None):
+    """Write (or replace) a blob; used by the simulator to load Azurite."""
+    _client(access).get_blob_client(container, name).upload_blob(
+        data, overwrite=True, metadata=metadata or {}
+    )
