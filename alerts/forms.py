@@ -33,7 +33,7 @@ class AlertFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        types = AlertType.objects.values_list("name", "product_name")
+        types = list(AlertType.objects.values_list("name", "product_name"))
         self.fields["alert_type"].choices = [("", "Any type")] + [(name, name) for name, _ in types]
         products = sorted({product for _, product in types if product})
         self.fields["product"].choices = [("", "Any product")] + [(p, p) for p in products]

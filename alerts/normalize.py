@@ -9,7 +9,7 @@ fit to show a user; the caller stores the raw alert and carries on with the rest
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from alerts.extended_properties import canonical_type, extract, safe_url
@@ -30,6 +30,9 @@ ALERT_ID_RE = re.compile(
 PREVIEW_RE = re.compile(r"^\s*preview\s*-\s|\(\s*preview\s*\)\s*$", re.IGNORECASE)
 FRACTION_RE = re.compile(r"(\.\d{6})\d+")
 DEFENDER_FOR_CLOUD = ("azure security center", "microsoft defender for cloud", "defender for cloud")
+
+
+NOT_STORED = ("entities", "workspace")
 
 
 class MalformedAlert(ValueError):
@@ -83,10 +86,7 @@ class NormalizedAlert:
 
     def model_fields(self):
         """Everything the Alert model stores directly (entities go to their own table)."""
-        values = asdict(self)
-        values.pop("entities")
-        values.pop("workspace")
-        return values
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_STORED}
 
 
 def is_preview(display_name):

@@ -23,6 +23,8 @@ from alerts.models import (
 from ascmon.roles import ANALYST, role_required
 
 PAGE_SIZE = 50
+# Decision support renders "what is usual" for Storage.* alerts from the first template that exists.
+USUAL_CONTEXT_TEMPLATES = ["storage_logs/_usual_context.html", "alerts/_usual_context.html"]
 MITRE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
 SEVERITY_ORDER = Case(
     *[When(severity=name, then=Value(rank)) for name, rank in SEVERITY_RANK.items()],
@@ -82,6 +84,7 @@ def detail_context(alert, request):
         ),
         "comment_form": CommentForm(),
         "write_back": write_back_enabled(alert.device),
+        "usual_context_templates": USUAL_CONTEXT_TEMPLATES,
     }
 
 
