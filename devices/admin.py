@@ -1,7 +1,37 @@
 from django import forms
 from django.contrib import admin
 
+from ascmon.roles import ADMIN, roles_of
 from devices.models import Device, Finding, InventoryRun, Notification
+
+
+class RoleAdmin(admin.ModelAdmin):
+    """The admin group may do everything here, without per-model Django permissions."""
+
+    def has_module_permission(self, request):
+        return ADMIN in roles_of(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return ADMIN in roles_of(request.user)
+
+    def has_add_permission(self, request):
+        return ADMIN in roles_of(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return ADMIN in roles_of(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return ADMIN in roles_of(request.user)
+
+
+class RecordAdmin(RoleAdmin):
+    """What inventories write: admins look, nobody edits by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class DeviceAdminForm(forms.ModelForm):
@@ -33,7 +63,7 @@ class DeviceAdminForm(forms.ModelForm):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(RoleAdmin):
     form = DeviceAdminForm
     list_display = ["name", "tenant_id", "client_id", "is_active", "last_successful_sync_at"]
     search_fields = ["name", "tenant_id", "client_id"]
@@ -41,7 +71,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(RecordAdmin):
     list_display = ["title", "device", "kind", "severity", "first_seen_at", "last_seen_at", "resolved_at"]
     list_filter = ["kind", "severity", ("resolved_at", admin.EmptyFieldListFilter), "device"]
     search_fields = ["title", "subject"]
@@ -49,7 +79,7 @@ class FindingAdmin(admin.ModelAdmin):
 
 
 @admin.register(InventoryRun)
-class InventoryRunAdmin(admin.ModelAdmin):
+class InventoryRunAdmin(RecordAdmin):
     list_display = ["device", "started_at", "outcome", "duration", "api_calls", "throttled"]
     list_filter = ["outcome", "device"]
     list_select_related = ["device"]
@@ -66,7 +96,7 @@ class InventoryRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(RecordAdmin):
     list_display = ["finding", "device", "event", "created_at", "emailed_to"]
     list_filter = ["event", "device"]
     list_select_related = ["device", "finding"]

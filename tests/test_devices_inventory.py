@@ -220,4 +220,3 @@ def test_every_device_is_inventoried_every_ten_minutes(db):
 
     schedule = Schedule.objects.get(func="devices.tasks.run_all_inventories")
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 10)
-
