@@ -254,3 +254,20 @@ def snapshot(seen):
             for a in seen.accounts
         ],
     }
+
+
+def summary(seen, found):
+    """Headline numbers of one run; the sync history lists them so a change over time stands out."""
+    plans = [plan for sub in seen.subscriptions for plan in sub.pricings or () if not plan.get("deprecated")]
+    return {
+        "subscriptions": len(seen.subscriptions),
+        "missing": len(
+            {s.lower() for s in seen.expected} - {s.subscription_id.lower() for s in seen.subscriptions}
+        ),
+        "resources": sum(sum((sub.resources or {}).values()) for sub in seen.subscriptions),
+        "plans_on": sum(1 for plan in plans if (plan.get("pricing_tier") or "").lower() == "standard"),
+        "plans": len(plans),
+        "accounts": len(seen.accounts),
+        "accounts_logging_reads": sum(1 for a in seen.accounts if a.logging and a.logging.get("read")),
+        "findings": len(found),
+    }

@@ -170,6 +170,9 @@ class InventoryRun(models.Model):
     throttled = models.PositiveIntegerField(default=0, help_text="Calls Azure throttled (429) past retries")
     errors = models.JSONField(default=list, blank=True)
     snapshot = models.JSONField(default=dict, blank=True, help_text="What this run saw, kept for history")
+    summary = models.JSONField(
+        default=dict, blank=True, help_text="Headline numbers, to show change over time"
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

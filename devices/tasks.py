@@ -67,6 +67,7 @@ def inventory_of(device, run):
     with transaction.atomic():
         run.snapshot = inventory.store(device, seen, now)
         found = checks.evaluate(seen, baseline_days=settings.BASELINE_DAYS)
+        run.summary = inventory.summary(seen, found)
         reconcile(
             device,
             found,

@@ -195,6 +195,7 @@ def test_each_run_records_its_duration_calls_and_what_it_saw(fake, device):
     prodlogs = device.storage_accounts.get(name="prodlogs")
     assert (prodlogs.logging_read, prodlogs.logging_write, prodlogs.logging_version) == (False, True, "2.0")
     assert list(device.missing_subscriptions().values_list("subscription_id", flat=True)) == [GONE]
+    assert (run.summary["missing"], run.summary["plans_on"], run.summary["plans"]) == (1, 1, 4)
 
 
 def test_the_secret_never_reaches_a_run_error(fake, device):
