@@ -103,6 +103,7 @@ def alerts_forbidden(tenant, sub_id, calls):
     except BadCredentials:
         raise
     except AzureError as exc:
+        calls.throttled += isinstance(exc, Throttled)
         calls.record(sub_id, azure.security.iter_alert_pages, exc)
         calls.unsure.add(sub_id)
         return None
