@@ -624,3 +624,24 @@ def write_log_files(folder, lines, variant="real", seed=1, lines_per_file=500_00
         paths.append(path)
         index += 1
     return paths
+
+
+def load_account(access, spec, start, end, seed, episode=None):
+    """Upload an account's logs for [start, end) into Azurite (or any blob endpoint) and set its logging.
+
+    Returns the list of LogBlob uploaded.
+    """
+    from ascmon.azure import blobs
+
+    if spec.logging_version:
+        blobs.set_logging_properties(access, version=spec.logging_version, read=spec.read, write=spec.write,
+                                     delete=spec.delete, retention_days=spec.retention_days)  # fmt: skip
+    uploaded = [
+        *classic_log_blobs(spec, start, end, seed, episode),
+        *monitor_log_blobs(spec, start, end, seed, episode),
+    ]
+    for container in sorted({blob.container for blob in uploaded}):
+        blobs.ensure_container(access, container)
+    for blob in uploaded:
+        blobs.upload_blob(access, blob.container, blob.name, blob.data, blob.metadata)
+    return uploaded
