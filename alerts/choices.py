@@ -11,7 +11,6 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_COLOURS = {"informational": "#475467", "low": "#a68b00", "medium": "#c4640a", "high": "#b42318"}
-SEVERITY_RANK = {"informational": 0, "low": 1, "medium": 2, "high": 3}
 
 
 class AzureStatus(models.TextChoices):

@@ -62,7 +62,7 @@ class AlertFilterForm(forms.Form):
     def ordering(self):
         key = self.cleaned_data.get("sort") or "-time"
         field = SORTS.get(key.lstrip("-"), "time_generated")
-        return [f"-{field}" if key.startswith("-") else field, "-id"]
+        return [f"-{field}" if key.startswith("-") else field, "-time_generated", "-id"]
 
 
 def search(alerts, text):

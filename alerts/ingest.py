@@ -13,12 +13,28 @@ from django.utils import timezone
 
 from alerts import dedup
 from alerts.choices import AZURE_TO_TRIAGE, ChangeSource, TriageStatus
-from alerts.models import Alert, AlertChange, AlertEntity, AlertType, RejectedAlert, SuppressionRule
+from alerts.models import (
+    DETAIL_FIELDS,
+    Alert,
+    AlertChange,
+    AlertDetails,
+    AlertEntity,
+    AlertType,
+    RejectedAlert,
+    SuppressionRule,
+)
 from alerts.normalize import MalformedAlert, normalize
 from alerts.suppression import suppressing_rule
 
 TRACKED = ("status", "severity", "end_time")
-KEPT_ON_UPDATE = {"identity", "raw"}
+
+
+def alert_fields(item):
+    return {name: value for name, value in item.model_fields().items() if name not in DETAIL_FIELDS}
+
+
+def detail_fields(item):
+    return {name: getattr(item, name) for name in DETAIL_FIELDS}
 
 
 def entity_set(entities):
@@ -119,8 +135,7 @@ class Ingester:
         return self.types[item.alert_type]
 
     def build(self, item, counts):
-        fields = item.model_fields()
-        alert = Alert(device=self.device, **fields)
+        alert = Alert(device=self.device, **alert_fields(item))
         alert.entity_text = entity_text(item.entities)
         alert.dedup_family = dedup.family(item.alert_type, item.display_name)[:200]
         alert.dedup_principals = dedup.principals(item.entities)
@@ -138,6 +153,9 @@ class Ingester:
             if dedup.is_cross_provider(alert.dedup_family):
                 alert.save()
                 self.link_duplicate(alert, counts)
+        AlertDetails.objects.bulk_create(
+            [AlertDetails(alert=alert, **detail_fields(item)) for alert, item in pairs], batch_size=500
+        )
         AlertEntity.objects.bulk_create(
             [AlertEntity(alert=alert, **entity) for alert, item in pairs for entity in item.entities],
             batch_size=1000,
@@ -180,10 +198,10 @@ class Ingester:
             alert.entities.all().delete()
             AlertEntity.objects.bulk_create([AlertEntity(alert=alert, **e) for e in item.entities])
             alert.entity_text = entity_text(item.entities)
-        for name, value in item.model_fields().items():
-            if name not in KEPT_ON_UPDATE:
+        for name, value in alert_fields(item).items():
+            if name != "identity":
                 setattr(alert, name, value)
-        alert.raw = item.raw
+        AlertDetails.objects.update_or_create(alert=alert, defaults=detail_fields(item))
         alert.last_seen_at = timezone.now()
         self.reconcile_status(alert, changes)
         alert.save()

@@ -75,8 +75,10 @@ class Alert(models.Model):
 
     alert_type = models.CharField(max_length=200, db_index=True)
     display_name = models.CharField(max_length=500)
-    description = models.TextField(blank=True)
     severity = models.CharField(max_length=20, choices=Severity.choices, db_index=True)
+    severity_rank = models.PositiveSmallIntegerField(
+        default=0, help_text="informational 0 … high 3, for sorting"
+    )
     status = models.CharField("Azure status", max_length=20, choices=AzureStatus.choices, db_index=True)
     intents = models.JSONField(default=list, blank=True)
     start_time = models.DateTimeField(null=True, blank=True)
@@ -84,20 +86,13 @@ class Alert(models.Model):
     time_generated = models.DateTimeField(null=True, blank=True, db_index=True)
     processing_end_time = models.DateTimeField(null=True, blank=True)
     compromised_entity = models.CharField(max_length=500, blank=True)
-    resource_ids = models.JSONField(default=list, blank=True)
     product_name = models.CharField(max_length=200, blank=True, db_index=True)
     product_component_name = models.CharField(max_length=200, blank=True)
     vendor = models.CharField(max_length=200, blank=True)
     techniques = models.JSONField(default=list, blank=True)
     sub_techniques = models.JSONField(default=list, blank=True)
-    remediation_steps = models.JSONField(default=list, blank=True)
-    alert_uri = models.CharField(max_length=1000, blank=True)
-    extended_links = models.JSONField(default=list, blank=True)
     is_incident = models.BooleanField(default=False)
     correlation_key = models.CharField(max_length=500, blank=True)
-    supporting_evidence = models.JSONField(default=dict, blank=True)
-    extended_properties = models.JSONField(default=dict, blank=True, help_text="As Azure sent them")
-    typed_properties = models.JSONField(default=dict, blank=True, help_text="Typed by the extractor registry")
     extractor = models.CharField(max_length=40, blank=True, help_text="Registry entry; empty = unknown type")
     entity_text = models.TextField(blank=True, help_text="Entity values, lower-cased, for search and rules")
 
@@ -124,7 +119,6 @@ class Alert(models.Model):
         max_length=20, blank=True, help_text="Written back to Azure; cleared when a poll sees it"
     )
 
-    raw = models.JSONField(default=dict)
     content_hash = models.CharField(max_length=64)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -140,6 +134,10 @@ class Alert(models.Model):
                 fields=["suppressed_by", "duplicate_of", "time_generated"], name="alert_visible_time"
             ),
             models.Index(fields=["device", "dedup_family", "start_time"], name="alert_dedup"),
+            models.Index(
+                fields=["suppressed_by", "duplicate_of", "severity_rank", "time_generated"],
+                name="alert_visible_severity",
+            ),
         ]
 
     def __str__(self):
@@ -164,13 +162,48 @@ class Alert(models.Model):
 
     def portal_url(self):
         """The portal deep link: Azure's own when it points at the portal, else one built from the id."""
-        if self.alert_uri.startswith(PORTAL):
-            return self.alert_uri
+        if self.details.alert_uri.startswith(PORTAL):
+            return self.details.alert_uri
         return (
             f"{PORTAL}#blade/Microsoft_Azure_Security/AlertBlade/alertId/{self.name}"
             f"/subscriptionId/{self.subscription_id}/resourceGroup/{self.resource_group}"
             f"/referencedFrom/alertDeepLink/location/{self.asc_location}"
         )
+
+
+# Bulky, detail-page-only fields live in AlertDetails so list scans read small rows.
+DETAIL_FIELDS = (
+    "description",
+    "resource_ids",
+    "remediation_steps",
+    "alert_uri",
+    "extended_links",
+    "supporting_evidence",
+    "extended_properties",
+    "typed_properties",
+    "raw",
+)
+
+
+class AlertDetails(models.Model):
+    """An alert's long fields: description, remediation, links, evidence, extended properties, raw JSON."""
+
+    alert = models.OneToOneField(Alert, on_delete=models.CASCADE, primary_key=True, related_name="details")
+    description = models.TextField(blank=True)
+    resource_ids = models.JSONField(default=list, blank=True)
+    remediation_steps = models.JSONField(default=list, blank=True)
+    alert_uri = models.CharField(max_length=1000, blank=True)
+    extended_links = models.JSONField(default=list, blank=True)
+    supporting_evidence = models.JSONField(default=dict, blank=True)
+    extended_properties = models.JSONField(default=dict, blank=True, help_text="As Azure sent them")
+    typed_properties = models.JSONField(default=dict, blank=True, help_text="Typed by the extractor registry")
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "alert details"
+
+    def __str__(self):
+        return f"Details of alert {self.alert_id}"
 
 
 class AlertEntity(models.Model):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from alerts.extended_properties import canonical_type, extract, safe_url
 
-SEVERITIES = {"informational", "low", "medium", "high"}
+SEVERITIES = {"informational": 0, "low": 1, "medium": 2, "high": 3}  # name -> rank, for sorting
 STATUSES = {
     "active": "Active",
     "inprogress": "InProgress",
@@ -55,6 +55,7 @@ class NormalizedAlert:
     display_name: str
     description: str
     severity: str
+    severity_rank: int
     status: str
     intents: list
     start_time: datetime | None
@@ -297,6 +298,7 @@ def normalize(raw):
         display_name=display_name[:500],
         description=text(props.get("description")),
         severity=severity,
+        severity_rank=SEVERITIES[severity],
         status=STATUSES[status_key],
         intents=split_intents(props.get("intent")),
         start_time=parse_time(props.get("startTimeUtc"), "startTimeUtc"),

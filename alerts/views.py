@@ -3,12 +3,12 @@ import re
 
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from alerts.choices import SEVERITY_RANK, ChangeSource, Severity
+from alerts.choices import ChangeSource, Severity
 from alerts.forms import SORTS, AlertFilterForm, CommentForm, TriageForm
 from alerts.models import (
     Alert,
@@ -20,36 +20,27 @@ from alerts.models import (
     PortalPivot,
     RejectedAlert,
 )
+from alerts.normalize import SEVERITIES
 from ascmon.roles import ANALYST, role_required
 
 PAGE_SIZE = 50
 # Decision support renders "what is usual" for Storage.* alerts from the first template that exists.
 USUAL_CONTEXT_TEMPLATES = ["storage_logs/_usual_context.html", "alerts/_usual_context.html"]
 MITRE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
-SEVERITY_ORDER = Case(
-    *[When(severity=name, then=Value(rank)) for name, rank in SEVERITY_RANK.items()],
-    default=Value(-1),
-    output_field=IntegerField(),
-)
 
 
 @role_required(ANALYST)
 def alert_list(request):
     form = AlertFilterForm(request.GET or None)
-    alerts = Alert.objects.for_list().annotate(severity_rank=SEVERITY_ORDER)
     if form.is_bound and form.is_valid():
-        alerts, ordering = form.filter(alerts), form.ordering()
+        alerts, ordering = form.filter(Alert.objects.all()), form.ordering()
     else:
         form = AlertFilterForm(initial={})
-        alerts, ordering = (
-            alerts.filter(suppressed_by__isnull=True, duplicate_of__isnull=True),
-            ["-time_generated"],
-        )
-    counts = alerts.aggregate(
-        total=Count("id"), **{name: Count("id", filter=Q(severity=name)) for name in Severity.values}
-    )
-    page = Paginator(alerts.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.paginator.count = counts["total"]  # the aggregate already counted them
+        alerts, ordering = Alert.objects.visible(), ["-time_generated", "-id"]
+    counts = count_by_severity(alerts)
+    paginator = Paginator(alerts.for_list().order_by(*ordering), PAGE_SIZE)
+    paginator.count = counts["total"]  # counted already, with the severities
+    page = paginator.get_page(request.GET.get("page"))
     severity_counts = [(value, label, counts[value]) for value, label in reversed(Severity.choices)]
     context = {
         "form": form,
@@ -60,6 +51,13 @@ def alert_list(request):
     }
     template = "alerts/list.html#alert-table" if request.htmx else "alerts/list.html"
     return render(request, template, context)
+
+
+def count_by_severity(alerts):
+    """Total and per-severity counts in one GROUP BY query."""
+    rows = dict(alerts.order_by().values_list("severity_rank").annotate(n=Count("id")))
+    counts = {name: rows.get(rank, 0) for name, rank in SEVERITIES.items()}
+    return {**counts, "total": sum(counts.values())}
 
 
 def sort_links(current):
@@ -75,9 +73,10 @@ def detail_context(alert, request):
         "changes": alert.changes.select_related("user"),
         "comments": alert.comments.select_related("author"),
         "audit": alert.audit.select_related("user")[:50],
-        "raw_json": json.dumps(alert.raw, indent=2, ensure_ascii=False),
-        "evidence_json": json.dumps(alert.supporting_evidence, indent=2, ensure_ascii=False),
-        "typed_rows": typed_rows(alert.typed_properties),
+        "details": alert.details,
+        "raw_json": json.dumps(alert.details.raw, indent=2, ensure_ascii=False),
+        "evidence_json": json.dumps(alert.details.supporting_evidence, indent=2, ensure_ascii=False),
+        "typed_rows": typed_rows(alert.details.typed_properties),
         "mitre": [(t, mitre_url(t)) for t in alert.techniques + alert.sub_techniques],
         "triage_form": TriageForm(
             initial={"triage_status": alert.triage_status, "assignee": alert.assignee_id}
@@ -112,7 +111,7 @@ def mitre_url(technique):
 @role_required(ANALYST)
 def alert_detail(request, pk):
     alert = get_object_or_404(
-        Alert.objects.select_related("device", "assignee", "suppressed_by", "duplicate_of"), pk=pk
+        Alert.objects.select_related("device", "assignee", "suppressed_by", "duplicate_of", "details"), pk=pk
     )
     return render(request, "alerts/detail.html", detail_context(alert, request))
 
@@ -124,7 +123,7 @@ def write_back_enabled(device):
 @require_POST
 @role_required(ANALYST)
 def triage(request, pk):
-    alert = get_object_or_404(Alert.objects.select_related("device"), pk=pk)
+    alert = get_object_or_404(Alert.objects.select_related("device", "details"), pk=pk)
     form = TriageForm(request.POST)
     if form.is_valid():
         save_triage(alert, request.user, form.cleaned_data)
@@ -160,7 +159,7 @@ def save_triage(alert, user, data):
 @require_POST
 @role_required(ANALYST)
 def add_comment(request, pk):
-    alert = get_object_or_404(Alert, pk=pk)
+    alert = get_object_or_404(Alert.objects.select_related("device", "details"), pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
         comment = Comment.objects.create(alert=alert, author=request.user, body=form.cleaned_data["body"])
@@ -175,7 +174,7 @@ def add_comment(request, pk):
 @role_required(ANALYST)
 def open_in_portal(request, pk):
     """Record that the analyst needed the portal, then go there (only ever to portal.azure.com)."""
-    alert = get_object_or_404(Alert, pk=pk)
+    alert = get_object_or_404(Alert.objects.select_related("details"), pk=pk)
     PortalPivot.objects.create(user=request.user, alert=alert, alert_type=alert.alert_type)
     return redirect(alert.portal_url())
 

@@ -117,7 +117,7 @@ def test_the_legacy_2015_example_is_imported_by_mapping_it_onto_the_current_sche
 def test_the_storage_exfiltration_sample_shows_its_typed_properties(device, analyst_client):
     import_file(STORAGE_SAMPLE)
     alert = Alert.objects.get()
-    assert alert.typed_properties["extracted_bytes"] == 146800640
+    assert alert.details.typed_properties["extracted_bytes"] == 146800640
     html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
     assert "146800640" in html and "eicarTestStorageContainer" in html and 'id="usual-context"' in html
 
@@ -160,8 +160,8 @@ def test_unknown_alert_types_are_stored_with_their_raw_properties_and_flagged_ne
     alert = Alert.objects.get()
     assert (
         alert.is_new_type
-        and alert.extended_properties == {"odd key": "odd value"}
-        and alert.typed_properties == {}
+        and alert.details.extended_properties == {"odd key": "odd value"}
+        and alert.details.typed_properties == {}
     )
     assert AlertType.objects.get(name="K8S_BrandNewDetection").is_new
 
