@@ -382,13 +382,16 @@ def _etag(rng):
 def _url(spec, r):
     base = f"https://{spec.name}.blob.core.windows.net/{r.container}"
     if r.op == "ListBlobs":
-        return _q(f"{base}?restype=container&comp=list&prefix=&maxresults=5000")
-    if r.op in ("PutBlock",):
-        return _q(f"{base}/{r.obj}?comp=block&blockid=YmxvY2stMDAwMDAwMDA=")
+        url = f"{base}?restype=container&comp=list&prefix=&maxresults=5000"
+    elif r.op == "PutBlock":
+        url = f"{base}/{r.obj}?comp=block&blockid=YmxvY2stMDAwMDAwMDA="
+    else:
+        url = f"{base}/{r.obj}"
     if r.auth == "sas":
         # Real SAS lines: the URL is not quoted but its `&` are written as `&amp;`.
-        return f"{base}/{r.obj}?{r.sas_query}&timeout=901".replace("&", "&amp;")
-    return _q(f"{base}/{r.obj}")
+        joined = f"{url}{'&' if '?' in url else '?'}{r.sas_query}&timeout=901"
+        return joined.replace("&", "&amp;")
+    return _q(url)
 
 
 def _oauth_fields(r):
@@ -536,7 +539,7 @@ def monitor_record(spec, r):
             "operationCount": r.op_count,
             "requestHeaderSize": min(r.req_bytes, 700),
             "requestBodySize": max(0, r.req_bytes - 700),
-            "responseHeaderSize": 256,
+            "responseHeaderSize": min(r.resp_bytes, 256),
             "responseBodySize": max(0, r.resp_bytes - 256),
             "tlsVersion": "TLS 1.2",
         },
