@@ -55,9 +55,10 @@ def is_cross_provider(family_name):
     return not family_name.startswith("type:")
 
 
-def product_rank(product_name):
-    """Lower is better as the primary: Defender for Cloud first, as the portal shows it."""
-    return 0 if is_defender_for_cloud(product_name) else 1
+def primary_rank(alert):
+    """Lower is better as the primary: an unsuppressed alert first (a suppressed primary would hide the
+    whole event), then Defender for Cloud's, as the portal shows it."""
+    return (alert.suppressed_by_id is not None, 0 if is_defender_for_cloud(alert.product_name) else 1)
 
 
 def find_primary(alert, candidates):

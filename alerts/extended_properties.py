@@ -223,6 +223,9 @@ STORAGE = Extractor(
         Field("malware_hash", ("hash", "sha256", "blob hash", "file hash", "malware hash"), as_text),
         Field("malware_name", ("malware name", "malware", "threat name", "scan result"), as_text),
         Field("sas_type", ("sas type", "token type"), as_text),
+        Field(
+            "sensitive_information_types", ("sensitive information types", "sensitive info types"), as_list
+        ),
     ),
 )
 
@@ -260,6 +263,11 @@ VM = Extractor(
         ),
         Field("successful_logins", ("successful logins", "number of successful authentications"), as_int),
         Field("target_port", ("target port", "destination port", "port")),
+        Field("logon_type", ("logon type",)),
+        Field("account_session_id", ("account session id", "session id")),
+        Field(
+            "targeted_accounts", ("top accounts with failed sign in attempts", "targeted accounts"), as_list
+        ),
         Field("protocol", ("protocol",)),
     ),
 )
@@ -367,10 +375,61 @@ RESOURCE_MANAGER = Extractor(
         Field("operation_count", ("number of operations", "count of operations", "operations count"), as_int),
         Field("subscription", ("subscription", "subscription id")),
         Field("tool", ("toolkit", "tool", "tool name")),
+        Field("previous_location", ("previous location",)),
     ),
 )
 
-REGISTRY = (STORAGE, VM, SQL, KEY_VAULT, RESOURCE_MANAGER)
+DNS = Extractor(
+    "dns",
+    ("AzureDNS_", "DNS_"),
+    (
+        CLIENT_IP,
+        INVESTIGATION,
+        CAUSES,
+        INTENT,
+        RESOURCE_TYPE,
+        Field("host_name", ("compromised host", "host name", "machine name"), as_text, "host"),
+        Field("domain_name", ("domain name", "queried domain", "domain", "dns domain")),
+    ),
+)
+
+APP_SERVICE = Extractor(
+    "app_service",
+    ("AppServices_", "App_"),
+    (
+        CLIENT_IP,
+        USER_AGENT,
+        CLIENT_LOCATION,
+        INVESTIGATION,
+        CAUSES,
+        INTENT,
+        RESOURCE_TYPE,
+        Field("uri", ("uri", "url", "request uri", "requested uri")),
+        Field("host_name", ("host name", "hostname", "site name"), as_text, "host"),
+        Field("file_name", ("file name", "file path", "file")),
+    ),
+)
+
+CONTAINERS = Extractor(
+    "containers",
+    ("K8S_", "K8S.", "AKS_", "Containers_"),
+    (
+        CLIENT_IP,
+        USER_AGENT,
+        INVESTIGATION,
+        CAUSES,
+        INTENT,
+        RESOURCE_TYPE,
+        Field("namespace", ("namespace", "kubernetes namespace")),
+        Field("container_name", ("container name", "container")),
+        Field("pod_name", ("pod name", "pod")),
+        Field("image", ("image", "container image", "image name")),
+        Field("user_name", ("user name", "username", "kubernetes user", "user"), as_text, "account"),
+        Field("command_line", ("command line", "command"), as_multiline),
+    ),
+)
+
+REGISTRY = (STORAGE, VM, SQL, KEY_VAULT, RESOURCE_MANAGER, DNS, APP_SERVICE, CONTAINERS)
 _BY_PREFIX = sorted(
     ((prefix.lower(), extractor) for extractor in REGISTRY for prefix in extractor.prefixes),
     key=lambda pair: -len(pair[0]),

@@ -172,7 +172,7 @@ class Ingester:
         if primary is None:
             return
         counts["duplicates"] += 1
-        if dedup.product_rank(alert.product_name) < dedup.product_rank(primary.product_name):
+        if dedup.primary_rank(alert) < dedup.primary_rank(primary):
             Alert.objects.filter(duplicate_of=primary).update(duplicate_of=alert)
             primary.duplicate_of, primary.duplicate_count = alert, 0
             primary.save(update_fields=["duplicate_of", "duplicate_count"])

@@ -53,7 +53,7 @@ TYPES = [
     ("KV_SuspiciousIPAccess", "Access from a suspicious IP address to a key vault"),
     ("ARM_AnomalousOperation", "Anomalous Resource Manager operation"),
     ("Storage.Blob_SuspiciousApp", "PREVIEW - Access from a suspicious application"),
-    ("K8S_NewDetection", "Something ascmon has not seen"),
+    ("CosmosDB_NewDetection", "Something ascmon has not seen"),
 ]
 SEVERITIES = ["Low", "Medium", "High", "Informational"]
 

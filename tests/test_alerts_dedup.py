@@ -115,3 +115,18 @@ def test_duplicates_are_listed_on_the_primary_detail_page(device, analyst_client
     assert "Microsoft Cloud App Security" in html
     listing = analyst_client.get("/alerts/").content.decode()
     assert "+1 duplicate" in listing and listing.count("Impossible travel activity") == 1
+
+
+def test_a_preview_defender_copy_does_not_hide_the_event_reported_by_other_providers(device):
+    preview = raw_alert(
+        "ARM.MCAS_ImpossibleTravelActivity",
+        "PREVIEW - Impossible travel activity",
+        product="Azure Security Center",
+        start=T0,
+        entities=SIGN_IN,
+        extended={},
+    )
+    ingest(device, preview, mcas(), identity_protection())
+    primary = Alert.objects.visible().get()
+    assert primary.suppressed_by is None and primary.product_name != "Azure Security Center"
+    assert primary.duplicates.count() == 2

@@ -148,7 +148,7 @@ def test_unknown_alert_types_are_stored_with_their_raw_properties_and_flagged_ne
     unknown = {
         "id": "/subscriptions/s1/providers/Microsoft.Security/locations/westeurope/alerts/1_new",
         "properties": {
-            "alertType": "K8S_BrandNewDetection",
+            "alertType": "CosmosDB_BrandNewDetection",
             "alertDisplayName": "Something new",
             "severity": "Low",
             "status": "Active",
@@ -163,7 +163,7 @@ def test_unknown_alert_types_are_stored_with_their_raw_properties_and_flagged_ne
         and alert.details.extended_properties == {"odd key": "odd value"}
         and alert.details.typed_properties == {}
     )
-    assert AlertType.objects.get(name="K8S_BrandNewDetection").is_new
+    assert AlertType.objects.get(name="CosmosDB_BrandNewDetection").is_new
 
 
 def test_import_into_an_unknown_device_says_so(db):

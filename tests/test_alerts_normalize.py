@@ -114,7 +114,11 @@ def test_extended_property_keys_match_whatever_their_case_and_spacing():
         ("KV_SuspiciousIPAccess", "key_vault"),
         ("ARM_AnomalousOperation.Persistence", "resource_manager"),
         ("ARM.MCAS_ImpossibleTravelActivity", "resource_manager"),
-        ("K8S_SomethingNew", None),
+        ("AzureDNS_ThreatIntelSuspectDomain", "dns"),
+        ("AppServices_PhpInUploadFolder", "app_service"),
+        ("K8S_PrivilegedContainer", "containers"),
+        ("CosmosDB_SqlInjection.Success", None),
+        ("AI.Azure_Jailbreak.ContentFiltering.BlockedAttempt", None),
     ],
 )
 def test_alert_types_find_their_extractor_by_prefix(alert_type, extractor):
@@ -202,3 +206,21 @@ def test_attacker_controlled_links_only_survive_as_http_links():
     raw["properties"]["extendedLinks"] = [{"Href": "javascript:alert(1)", "Label": "x"}]
     alert = normalize(raw)
     assert alert.alert_uri == "" and alert.extended_links[0]["Href"] == ""
+
+
+def test_every_type_of_the_simulator_catalog_has_an_extractor_and_the_unknown_ones_do_not():
+    from ascmon.simulator import alert_catalog
+
+    assert [t for t in alert_catalog.known_types() if extractor_for(t) is None] == []
+    assert [t.alert_type for t in alert_catalog.UNKNOWN_TO_ASCMON if extractor_for(t.alert_type)] == []
+
+
+def test_catalog_extended_properties_are_all_typed():
+    from ascmon.simulator import alert_catalog
+
+    untyped = {}
+    for kind in alert_catalog.CATALOG:
+        _, typed, _ = extract(kind.alert_type, kind.extended_properties)
+        if not typed:
+            untyped[kind.alert_type] = kind.extended_properties
+    assert untyped == {}

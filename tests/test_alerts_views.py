@@ -72,7 +72,7 @@ def test_each_filter_narrows_the_list(device, analyst_client, params, shown):
         raw_alert(display_name="Found by IP", entities=[{"type": "ip", "address": "203.0.113.99"}]),
         raw_alert("KV_SuspiciousIPAccess", "Vault"),
         raw_alert("Storage.Blob_TorAnomaly", "From MCAS", product="Microsoft Cloud App Security"),
-        raw_alert("K8S_Unheard", "Brand new"),
+        raw_alert("CosmosDB_Unheard", "Brand new"),
         raw_alert(display_name="Resolved in Azure", status="Resolved"),
     )
     html = analyst_client.get(reverse("alerts:list"), params).content.decode()
