@@ -136,6 +136,7 @@ class Aggregator:
         self.states = {}
         self.accepted = 0
         self.duplicates = 0
+        self.duplicate_bytes = [0, 0]  # request, response bytes of the lines dropped as repeats
 
     def add(self, records):
         route = self.route
@@ -174,7 +175,12 @@ class Aggregator:
         fresh = unique.keys() - state.seen
         if len(fresh) != len(group):
             self.duplicates += len(group) - len(fresh)
-            group = [unique[ident] for ident in fresh]
+            kept = [unique[ident] for ident in fresh]
+            for index, slot in ((REQ, 0), (RESP, 1)):
+                self.duplicate_bytes[slot] += sum(map(int, map(_getters[index], group))) - sum(
+                    map(int, map(_getters[index], kept))
+                )
+            group = kept
             if not group:
                 return
         state.seen.update(fresh)

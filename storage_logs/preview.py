@@ -1,0 +1,60 @@
+"""What a policy would do to an account's last day of logs, read from the account's own blobs."""
+
+from datetime import UTC, datetime, time, timedelta
+
+from ascmon.azure import blobs
+from storage_logs import parse, tasks
+from storage_logs.aggregate import DEFAULT_POLICIES, Aggregator, serialized_size
+from storage_logs.models import DailyVolume
+
+PREVIEW_BYTES = 64 * 1024 * 1024  # a preview reads at most this much of the day
+
+
+def last_day(account):
+    volume = DailyVolume.objects.filter(account=account).order_by("-day").first()
+    return volume.day if volume else (datetime.now(UTC) - timedelta(days=1)).date()
+
+
+def preview(account, policy):
+    """{account, day, lines, raw_bytes, records, aggregate_bytes, truncated} for `policy` on its kind."""
+    day = last_day(account)
+    access = tasks.account_access(account)
+    engine = Aggregator({**DEFAULT_POLICIES, policy.kind: policy})
+    read, truncated = 0, False
+    start = datetime.combine(day, time(0), UTC)
+    for hour in (start + timedelta(hours=n) for n in range(24)):
+        for container, prefix, _ in tasks.sources(account, hour):
+            for info in blobs.list_blobs(access, container, prefix):
+                if read >= PREVIEW_BYTES:
+                    truncated = True
+                    break
+                data = b"".join(blobs.read_blob(access, container, info.name))
+                data = data[: data.rfind(b"\n") + 1]
+                read += len(data)
+                engine.add(parse.records(data.decode("utf-8", "replace"), parse.Rejects()))
+    rows = [row for row in engine.close() if row["kind"] == policy.kind]
+    lines = sum(row["count"] for row in rows)
+    return {
+        "account": account.name,
+        "day": day,
+        "kind": policy.kind,
+        "lines": lines,
+        "raw_bytes": read,
+        "records": len(rows),
+        "aggregate_bytes": sum(map(serialized_size, rows)),
+        "truncated": truncated,
+    }
+
+
+def describe(result):
+    if not result["lines"]:
+        return (
+            f"Preview on {result['account']} ({result['day']}): no {result['kind']} operations in its logs."
+        )
+    ratio = 100 * (1 - result["records"] / result["lines"])
+    more = " (first 64 MB of the day only)" if result["truncated"] else ""
+    return (
+        f"Preview on {result['account']} ({result['day']}){more}: "
+        f"{result['lines']:,} {result['kind']} operations → {result['records']:,} aggregates "
+        f"({ratio:.1f} % fewer records). Nothing was saved."
+    )
