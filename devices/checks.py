@@ -140,26 +140,36 @@ def storage_logging(seen, baseline_days):
         if account.logging is None or account.diagnostic_settings is None:
             continue
         facts = (("account", account.name),)
-        retention = read_log_retention(account)
-        if retention is False:
+        if not reads_logged(account):
             yield Found(FindingKind.READ_LOGGING_OFF, account.resource_id, account.subscription_id, facts)
-        elif retention and retention < baseline_days:
-            facts += (("days", retention), ("baseline", baseline_days))
+        kept = shortest_retention(account)
+        if kept and kept < baseline_days:
+            facts += (("days", kept), ("baseline", baseline_days))
             yield Found(FindingKind.RETENTION_TOO_SHORT, account.resource_id, account.subscription_id, facts)
 
 
-def read_log_retention(account):
-    """False when reads are not logged; else the longest retention in days (0 = kept until deleted)."""
-    kept = []
-    if account.logging.get("read"):
-        kept.append(account.logging.get("retention_days") or 0)
+def diagnostic_logs(account):
+    """Enabled log categories of diagnostic settings that send somewhere."""
     for setting in account.diagnostic_settings:
-        if not (setting.get("storage_account_id") or setting.get("workspace_id")):
-            continue
-        for log in setting.get("logs") or ():
-            category = (log.get("category") or log.get("category_group") or "").lower()
-            if log.get("enabled") and category in READ_CATEGORIES:
-                kept.append(log.get("retention_days") or 0)
-    if not kept:
-        return False
-    return 0 if 0 in kept else max(kept)
+        if setting.get("storage_account_id") or setting.get("workspace_id"):
+            yield from (log for log in setting.get("logs") or () if log.get("enabled"))
+
+
+def reads_logged(account):
+    if account.logging.get("read"):
+        return True
+    return any(
+        (log.get("category") or log.get("category_group") or "").lower() in READ_CATEGORIES
+        for log in diagnostic_logs(account)
+    )
+
+
+def shortest_retention(account):
+    """Fewest days any enabled log is kept (None: no limit, or no logging at all)."""
+    classic = account.logging
+    days = []
+    if classic.get("read") or classic.get("write") or classic.get("delete"):
+        days.append(classic.get("retention_days"))
+    days.extend(log.get("retention_days") for log in diagnostic_logs(account))
+    limited = [d for d in days if d]
+    return min(limited) if limited else None

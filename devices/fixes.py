@@ -151,7 +151,7 @@ def retention_too_short(found, device, baseline_days):
     return Advice(
         title=f"Storage account {account} keeps logs {found.fact('days')} days",
         explanation=(
-            f"Read logs are deleted after {found.fact('days')} days, shorter than the {baseline_days}-day "
+            f"Logs are deleted after {found.fact('days')} days, shorter than the {baseline_days}-day "
             "baseline ascmon needs to tell usual access from unusual access."
         ),
         portal=(

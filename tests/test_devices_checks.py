@@ -77,6 +77,14 @@ def test_retention_shorter_than_the_baseline_is_reported_and_unlimited_retention
     assert kinds(Observation(accounts=[account({"read": True, "retention_days": None})])) == []
 
 
+def test_short_retention_of_write_logs_is_reported_even_when_reads_are_off():
+    appdata = account({"read": False, "write": True, "retention_days": 7})
+    assert kinds(Observation(accounts=[appdata])) == [
+        (FindingKind.READ_LOGGING_OFF, appdata.resource_id),
+        (FindingKind.RETENTION_TOO_SHORT, appdata.resource_id),
+    ]
+
+
 def test_an_account_whose_logging_could_not_be_read_raises_nothing():
     assert kinds(Observation(accounts=[account(None)])) == []
 
