@@ -142,11 +142,12 @@ def whole_line_batches(stream, batch_bytes):
     pending = b""
     for block in stream:
         pending += block
-        if len(pending) >= batch_bytes:
-            cut = pending.rfind(b"\n") + 1
-            if cut:
-                yield pending[:cut].decode("utf-8", "replace"), cut
-                pending = pending[cut:]
+        while len(pending) >= batch_bytes:
+            cut = (pending.rfind(b"\n", 0, batch_bytes) + 1) or (pending.find(b"\n", batch_bytes) + 1)
+            if not cut:
+                break
+            yield pending[:cut].decode("utf-8", "replace"), cut
+            pending = pending[cut:]
     cut = pending.rfind(b"\n") + 1
     if cut:
         yield pending[:cut].decode("utf-8", "replace"), cut
