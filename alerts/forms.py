@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from alerts.choices import AzureStatus, Severity, TriageStatus
 from alerts.models import AlertType
+from alerts.normalize import SEVERITIES
 from ascmon.roles import ADMIN, ANALYST
 from devices.models import Device
 
@@ -42,15 +43,18 @@ class AlertFilterForm(forms.Form):
         data = self.cleaned_data
         lookups = {
             "device": "device",
-            "severity": "severity",
             "status": "triage_status",
             "azure_status": "status",
             "alert_type": "alert_type",
             "product": "product_name",
         }
         alerts = alerts.filter(**{field: data[name] for name, field in lookups.items() if data.get(name)})
+        if data.get("severity"):
+            alerts = alerts.filter(severity_rank=SEVERITIES[data["severity"]])  # the indexed twin of severity
         if data.get("new_types"):
-            alerts = alerts.filter(is_new_type=True)
+            alerts = alerts.filter(
+                is_new_type__in=[True]
+            )  # "IN (1)" can use the index; bare "is_new_type" cannot
         if data.get("suppressed") == "only":
             alerts = alerts.filter(suppressed_by__isnull=False)
         elif data.get("suppressed") != "include":
@@ -62,19 +66,15 @@ class AlertFilterForm(forms.Form):
     def ordering(self):
         key = self.cleaned_data.get("sort") or "-time"
         field = SORTS.get(key.lstrip("-"), "time_generated")
-        return [f"-{field}" if key.startswith("-") else field, "-time_generated", "-id"]
+        sign = "-" if key.startswith("-") else ""
+        if field == "time_generated":  # the list indexes end in (time, severity rank, id)
+            return [f"{sign}time_generated", f"{sign}severity_rank", f"{sign}id"]
+        return [f"{sign}{field}", "-time_generated", "-severity_rank", "-id"]
 
 
 def search(alerts, text):
-    from django.db.models import Q
-
-    text = text.strip()[:200]
-    return alerts.filter(
-        Q(display_name__icontains=text)
-        | Q(alert_type__icontains=text)
-        | Q(compromised_entity__icontains=text)
-        | Q(entity_text__icontains=text.lower())
-    )
+    """Substring search over name, type, compromised entity and entity values (one column, one scan)."""
+    return alerts.filter(search_text__contains=text.strip()[:200].lower())
 
 
 def analysts():

@@ -45,6 +45,12 @@ def entity_text(entities):
     return "\n".join(sorted({e["value"].lower() for e in entities if e["value"]}))
 
 
+def search_text(alert):
+    return "\n".join(
+        [alert.display_name, alert.alert_type, alert.compromised_entity, alert.entity_text]
+    ).lower()
+
+
 class Ingester:
     """Ingests pages of raw alerts for one device, counting what happened."""
 
@@ -137,6 +143,7 @@ class Ingester:
     def build(self, item, counts):
         alert = Alert(device=self.device, **alert_fields(item))
         alert.entity_text = entity_text(item.entities)
+        alert.search_text = search_text(alert)
         alert.dedup_family = dedup.family(item.alert_type, item.display_name)[:200]
         alert.dedup_principals = dedup.principals(item.entities)
         alert.is_new_type = self.alert_type_is_new(item, counts)
@@ -201,6 +208,7 @@ class Ingester:
         for name, value in alert_fields(item).items():
             if name != "identity":
                 setattr(alert, name, value)
+        alert.search_text = search_text(alert)
         AlertDetails.objects.update_or_create(alert=alert, defaults=detail_fields(item))
         alert.last_seen_at = timezone.now()
         self.reconcile_status(alert, changes)

@@ -73,7 +73,7 @@ class Alert(models.Model):
     asc_location = models.CharField(max_length=60, blank=True)
     schema = models.CharField(max_length=20, blank=True)
 
-    alert_type = models.CharField(max_length=200, db_index=True)
+    alert_type = models.CharField(max_length=200)
     display_name = models.CharField(max_length=500)
     severity = models.CharField(max_length=20, choices=Severity.choices, db_index=True)
     severity_rank = models.PositiveSmallIntegerField(
@@ -86,7 +86,7 @@ class Alert(models.Model):
     time_generated = models.DateTimeField(null=True, blank=True, db_index=True)
     processing_end_time = models.DateTimeField(null=True, blank=True)
     compromised_entity = models.CharField(max_length=500, blank=True)
-    product_name = models.CharField(max_length=200, blank=True, db_index=True)
+    product_name = models.CharField(max_length=200, blank=True)
     product_component_name = models.CharField(max_length=200, blank=True)
     vendor = models.CharField(max_length=200, blank=True)
     techniques = models.JSONField(default=list, blank=True)
@@ -94,11 +94,12 @@ class Alert(models.Model):
     is_incident = models.BooleanField(default=False)
     correlation_key = models.CharField(max_length=500, blank=True)
     extractor = models.CharField(max_length=40, blank=True, help_text="Registry entry; empty = unknown type")
-    entity_text = models.TextField(blank=True, help_text="Entity values, lower-cased, for search and rules")
+    entity_text = models.TextField(blank=True, help_text="Entity values, lower-cased, one a line, for rules")
+    search_text = models.TextField(blank=True, help_text="Name, type, entity and entities, lower-cased")
 
     is_preview = models.BooleanField(default=False, db_index=True)
     is_sample = models.BooleanField(default=False)
-    is_new_type = models.BooleanField(default=False, db_index=True)
+    is_new_type = models.BooleanField(default=False)
     suppressed_by = models.ForeignKey(
         "SuppressionRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
@@ -109,9 +110,7 @@ class Alert(models.Model):
     dedup_family = models.CharField(max_length=200, blank=True, db_index=True)
     dedup_principals = models.JSONField(default=list, blank=True)
 
-    triage_status = models.CharField(
-        max_length=20, choices=TriageStatus.choices, default=TriageStatus.NEW, db_index=True
-    )
+    triage_status = models.CharField(max_length=20, choices=TriageStatus.choices, default=TriageStatus.NEW)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -127,17 +126,38 @@ class Alert(models.Model):
     objects = AlertQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-time_generated", "-id"]
+        ordering = ["-time_generated", "-severity_rank", "-id"]
         constraints = [models.UniqueConstraint(fields=["device", "identity"], name="uniq_alert_identity")]
         indexes = [
             models.Index(
-                fields=["suppressed_by", "duplicate_of", "time_generated"], name="alert_visible_time"
+                fields=["suppressed_by", "duplicate_of", "time_generated", "severity_rank"],
+                name="alert_visible_list",
             ),
             models.Index(fields=["device", "dedup_family", "start_time"], name="alert_dedup"),
+            # "Suppressed only": walk all primaries in time order, reading suppressed_by from the index.
+            models.Index(
+                fields=["duplicate_of", "time_generated", "severity_rank", "suppressed_by"],
+                name="alert_primary_time",
+            ),
             models.Index(
                 fields=["suppressed_by", "duplicate_of", "severity_rank", "time_generated"],
                 name="alert_visible_severity",
             ),
+            # Each list filter walks its own index in time order (a page reads ~50 rows), and the trailing
+            # severity rank lets the counts come from the index alone.
+            *[
+                models.Index(
+                    fields=[column, "suppressed_by", "duplicate_of", "time_generated", "severity_rank"],
+                    name=f"alert_{name}_list",
+                )
+                for column, name in [
+                    ("alert_type", "type"),
+                    ("product_name", "product"),
+                    ("is_new_type", "new_type"),
+                    ("device", "device"),
+                    ("triage_status", "triage"),
+                ]
+            ],
         ]
 
     def __str__(self):
