@@ -41,6 +41,27 @@ FAST = {
     "1.0": re.compile(_HEAD + r"()()()\r?$", re.M),
     "2.0": re.compile(_HEAD + _TAIL_V2 + r"\r?$", re.M),
 }
+# The bench's CSV-clean variant (ascmon.simulator.storage_activity.CLEAN_COLUMNS): columns in record order.
+_C = r"([^,\n]*)"
+_CLEAN_FIELDS = [
+    _C,
+    _C,
+    r"((\d)\d\d|[^,\n]*)",
+    r"(\d+)",
+    r"(\d+)",
+    *[_C] * 6,
+    r"(\d+)",
+    _C,
+    r"(\d+)",
+    r"(\d+)",
+]
+CLEAN = re.compile(
+    r"^(csv),((\d{4}-\d\d-\d\d)T(\d\d):(\d\d)[^,\n]*),"
+    + ",".join([*_CLEAN_FIELDS, r'"([^"\n]*)"', _C, _C, _C])
+    + r"\r?$",
+    re.M,
+)
+CLEAN_HEADER = "version,time,"
 _ENTITY_END = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+)$")
 AUTH_OF_IDENTITY = {"AccountKey": "authenticated", "SAS": "sas", "OAuth": "bearer", "Anonymous": "anonymous"}
 SAMPLES_KEPT = 5
@@ -260,9 +281,31 @@ def monitor_records(chunk, rejects):
     return out
 
 
+def clean_records(chunk, rejects):
+    """Records of the CSV-clean bench variant (a header line is skipped, not counted as rejected)."""
+    if chunk.startswith(CLEAN_HEADER):
+        chunk = chunk[chunk.find("\n") + 1 :]
+    found = CLEAN.findall(chunk)
+    if len(found) == chunk.count("\n") + (0 if chunk.endswith("\n") or not chunk else 1):
+        return found
+    out = []
+    for line in chunk.splitlines():
+        match = CLEAN.fullmatch(line)
+        if match:
+            out.append(match.groups(""))
+        else:
+            rejects.add(line, "not a clean CSV row")
+    return out
+
+
 def records(chunk, rejects):
-    """Records of a chunk of whole lines, whichever of the two formats it holds."""
-    return monitor_records(chunk, rejects) if chunk.lstrip()[:1] == "{" else classic_records(chunk, rejects)
+    """Records of a chunk of whole lines, whichever format it holds (classic, Monitor JSON, clean CSV)."""
+    first = chunk.lstrip()[:1]
+    if first == "{":
+        return monitor_records(chunk, rejects)
+    if chunk.startswith(("csv,", CLEAN_HEADER)):
+        return clean_records(chunk, rejects)
+    return classic_records(chunk, rejects)
 
 
 def iter_chunks(stream, size=1 << 22):

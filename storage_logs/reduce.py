@@ -14,7 +14,7 @@ from storage_logs import parse
 from storage_logs.aggregate import Aggregator, serialized_size
 
 CHUNK_BYTES = 4 * 1024 * 1024
-SUFFIXES = (".log", ".json", ".txt")
+SUFFIXES = (".log", ".json", ".txt", ".csv")
 
 
 def log_files(paths):
@@ -47,7 +47,7 @@ def reduce_file(path, policies=None):
                          "agg_count", "agg_request", "agg_response"), 0)  # fmt: skip
     latest = ""
     for data in _whole_lines(path):
-        out["lines"] += data.count(b"\n")
+        out["lines"] += data.count(b"\n") - data.startswith(parse.CLEAN_HEADER.encode())
         out["raw_bytes"] += len(data)
         records = parse.records(data.decode("utf-8", "replace"), rejects)
         if not records:

@@ -569,63 +569,59 @@ def monitor_log_blobs(spec, start, end, seed, episode=None):
 
 # ---- files for the bench --------------------------------------------------------------------------------
 
+# The clean variant: one CSV column per record field (storage_logs.parse order), text HTML-encoded as in
+# classic logs so no field holds a quote or a comma, and a header line. DuckDB reads it as it is.
 CLEAN_COLUMNS = (
-    "time",
-    "operation",
-    "status",
-    "http_status",
-    "e2e_ms",
-    "server_ms",
-    "auth_type",
-    "requester",
-    "container",
-    "object_key",
-    "request_id",
-    "operation_count",
-    "ip",
-    "request_bytes",
-    "response_bytes",
-    "user_agent",
-    "principal",
-)
+    "version", "time", "operation", "status", "http_status", "e2e_ms", "server_ms", "auth_type", "requester",
+    "sas_principal", "container", "object", "request_id", "operation_count", "ip", "request_bytes",
+    "response_bytes", "user_agent", "user_object_id", "app_id", "upn",
+)  # fmt: skip
 
 
-def _clean_row(spec, r):
-    principal = r.principal.ident if r.principal else ""
-    ua = r.ua.replace('"', "'")
-    return (
-        f"{r.time:%Y-%m-%dT%H:%M:%S.%f}Z,{r.op},{r.status},{r.http},{r.e2e},{r.server},{r.auth},"
-        f"{spec.name if r.auth in ('authenticated', 'bearer') else ''},{r.container},"
-        f"/{spec.name}/{r.container}/{r.obj},{r.request_id},{r.op_count},{r.ip},{r.req_bytes},{r.resp_bytes},"
-        f'"{ua}",{principal}'
-    )
+def _csv_text(value):
+    return html.escape(value, quote=True).replace(",", "&#44;")
 
 
-def write_log_files(folder, lines, variant="real", seed=1, lines_per_file=500_000, start=None):
-    """Write about `lines` lines of the large profile to `folder` as .log (real) or .csv (clean) files.
+def clean_row(spec, r):
+    p = r.principal
+    bearer = r.auth == "bearer" and p is not None
+    return ",".join((
+        "csv", r.time.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z", r.op, r.status, str(r.http), str(r.e2e),
+        str(r.server), r.auth, spec.name if r.auth in ("authenticated", "bearer") else "",
+        p.ident if r.auth == "sas" and p else "", _csv_text(r.container), _csv_text(r.obj), r.request_id,
+        str(r.op_count), r.ip, str(r.req_bytes), str(r.resp_bytes), f'"{html.escape(r.ua, quote=True)}"',
+        p.object_id if bearer else "", p.app_id if bearer else "", _csv_text(p.upn) if bearer else "",
+    ))  # fmt: skip
 
-    Returns the list of paths. The clean variant has one header line per file and no quirks.
+
+def write_log_files(folder, lines, seed=1, lines_per_file=500_000, start=None):
+    """Write about `lines` lines of the large profile to folder/real/*.log and folder/clean/*.csv.
+
+    The same requests in both: classic 2.0 lines with every quirk, and the CSV-clean variant (one header
+    line per file). Returns {"real": [paths], "clean": [paths]}.
     """
-    os.makedirs(folder, exist_ok=True)
     spec = AccountLogSpec("benchacct", "00000000-0000-0000-0000-0000000000be", "bench-rg", profile="large")
     hour = start or datetime(2026, 1, 5, tzinfo=UTC)
-    paths, written, index = [], 0, 0
+    paths, written = {"real": [], "clean": []}, 0
+    for variant in paths:
+        os.makedirs(os.path.join(folder, variant), exist_ok=True)
     while written < lines:
-        path = os.path.join(folder, f"{index:05d}.{'log' if variant == 'real' else 'csv'}")
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
-            if variant != "real":
-                out.write(",".join(CLEAN_COLUMNS) + "\n")
+        index = len(paths["real"])
+        real_path = os.path.join(folder, "real", f"{index:05d}.log")
+        clean_path = os.path.join(folder, "clean", f"{index:05d}.csv")
+        with open(real_path, "w", encoding="utf-8") as real, open(clean_path, "w", encoding="utf-8") as clean:
+            clean.write(",".join(CLEAN_COLUMNS) + "\n")
             in_file = 0
             while in_file < lines_per_file and written < lines:
                 rng = random.Random(f"{seed}:bench:{hour.isoformat()}")
-                for r in delivered_requests(spec, hour, seed):
-                    row = classic_line(spec, r, rng, "2.0") if variant == "real" else _clean_row(spec, r)
-                    out.write(row + "\n")
-                    in_file += 1
-                    written += 1
+                requests = delivered_requests(spec, hour, seed)[: lines - written]
+                real.write("".join(classic_line(spec, r, rng, "2.0") + "\n" for r in requests))
+                clean.write("".join(clean_row(spec, r) + "\n" for r in requests))
+                in_file += len(requests)
+                written += len(requests)
                 hour += HOUR
-        paths.append(path)
-        index += 1
+        paths["real"].append(real_path)
+        paths["clean"].append(clean_path)
     return paths
 
 
