@@ -17,10 +17,13 @@ security.py
         AlertPage(alerts: list[dict] raw REST JSON as on the wire (camelCase, properties.*),
                   rejected: list[RejectedItem(raw: str|dict, reason: str)], next_link: str | None)
         Resume a failed poll by passing the last page's next_link as `continuation`.
+        A page link that points away from the management endpoint is not followed (Transient).
+    get_alert(tenant, alert_id) -> dict                    raw JSON of one alert (per-location get)
     set_alert_status(tenant, alert_id, status) -> None    status in Active, InProgress, Resolved, Dismissed
+    list_alerts_via_sdk(tenant, subscription_id) -> list[dict]   the SDK's own paging and models, for checks
     list_pricings(tenant, subscription_id) -> list[dict]
-        {name, pricing_tier, sub_plan, deprecated, replaced_by, enablement_time, free_trial_remaining,
-         extensions: [{name, is_enabled}]}
+        {name, pricing_tier, sub_plan, deprecated, replaced_by, enablement_time (ISO text or ""),
+         free_trial_remaining (seconds or None), extensions: [{name, is_enabled (bool)}]}
 storage.py (management plane)
     list_storage_accounts(tenant, subscription_id) -> list[dict]
         {id, name, resource_group, location, kind, sku, blob_endpoint}

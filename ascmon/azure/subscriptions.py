@@ -1,0 +1,39 @@
+"""Subscriptions the app registration can see, and whether its credentials work at all."""
+
+from azure.core.exceptions import ClientAuthenticationError
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+from ascmon.azure._arm import azure_errors, cached_client, client_options, credential, text
+from ascmon.azure.credentials import bad_credentials
+from ascmon.azure.errors import BadCredentials
+
+MANAGEMENT_SCOPE = "https://management.azure.com/.default"
+
+
+@cached_client
+def _client(tenant):
+    return SubscriptionClient(credential(tenant), **client_options())
+
+
+def verify_credentials(tenant):
+    """Ask Entra for a management token; raises BadCredentials(reason=...) when it says no."""
+    try:
+        credential(tenant).get_token(MANAGEMENT_SCOPE)
+    except ClientAuthenticationError as error:
+        raise bad_credentials(error) from error
+    except ValueError as error:  # azure-identity rejects a malformed tenant id before asking anyone
+        raise BadCredentials(str(error).splitlines()[0][:300], reason="wrong_tenant") from error
+
+
+@azure_errors
+def list_subscriptions(tenant):
+    """Subscriptions the principal holds a role on; those it cannot read are simply absent."""
+    return [
+        {
+            "subscription_id": sub.subscription_id,
+            "display_name": sub.display_name or "",
+            "state": text(sub.state),
+            "tenant_id": sub.tenant_id or "",
+        }
+        for sub in _client(tenant).subscriptions.list()
+    ]

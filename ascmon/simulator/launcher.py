@@ -1,0 +1,186 @@
+"""Start the protocol peers the product talks to: the ARM simulator (HTTPS) and Azurite, on free ports.
+
+`start_demo_peers(size, stdout)` is what `manage.py demo` and `manage.py simulate` call; the pytest
+fixtures in tests/peers.py use `start_arm_simulator` and `start_azurite` directly. Every child process
+runs in its own session, so the demo can stop each group without touching the terminal's.
+"""
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ascmon.simulator import scenario as scenario_module
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ArmSimulator:
+    """A running simulator process and the scenario it serves; the control methods drive /_sim/*."""
+
+    process: subprocess.Popen
+    url: str
+    ca: str
+    scenario: object
+
+    def control(self, action, **payload):
+        request = urllib.request.Request(
+            f"{self.url}/_sim/{action}",
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        context = ssl.create_default_context(cafile=self.ca)
+        with urllib.request.urlopen(request, context=context, timeout=30) as response:
+            return json.loads(response.read())
+
+    def add_faults(self, *faults, replace=False):
+        """Each fault: {"kind": 429|500|503|slow|truncated|invalid|expired_token, "match", "count", ...}."""
+        return self.control("faults", faults=list(faults), replace=replace)
+
+    def clear_faults(self):
+        return self.control("clear")
+
+    def fix(self, tenant_id):
+        """The tenant's "fixed" configuration: all subscriptions granted and enabled, plans and logging on."""
+        return self.control("fix", tenant_id=tenant_id)
+
+    def unfix(self, tenant_id):
+        return self.control("unfix", tenant_id=tenant_id)
+
+    def advance(self, seconds):
+        """Move the simulated clock: scheduled status changes and new alerts become visible."""
+        return self.control("advance", seconds=seconds)
+
+    def set_page_size(self, page_size):
+        return self.control("config", page_size=page_size)
+
+    def state(self):
+        return self.control("state")
+
+    def reset(self):
+        return self.control("reset")
+
+    def environment(self):
+        return {
+            "AZURE_MANAGEMENT_URL": self.url,
+            "AZURE_AUTHORITY_HOST": self.url,
+            "AZURE_CA_BUNDLE": self.ca,
+        }
+
+    def stop(self):
+        stop_process(self.process)
+
+
+def stop_process(process, timeout=10):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):  # not a group leader
+                process.kill()
+            process.wait()
+
+
+def start_arm_simulator(size="small", seed=1, azurite_url="http://127.0.0.1:10000", now=None):
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    command = [
+        sys.executable,
+        "-m",
+        "ascmon.simulator.server",
+        "--size",
+        size,
+        "--seed",
+        str(seed),
+        "--now",
+        now.isoformat(),
+        "--azurite",
+        azurite_url,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True)
+    line = process.stdout.readline()
+    if not line:
+        stop_process(process)
+        raise RuntimeError("the ARM simulator did not start (see its stderr above)")
+    info = json.loads(line)
+    return ArmSimulator(process, info["url"], info["ca"], scenario_module.build(seed, size, now))
+
+
+def start_azurite(scenario):
+    """Azurite with one account per simulated storage account (the storage-logs engineer's launcher)."""
+    from ascmon.simulator import azurite
+
+    return azurite.start(scenario.account_keys())
+
+
+@dataclass
+class Peers:
+    """What the demo and `simulate` run: processes to stop, settings for the product, the demo tenant."""
+
+    arm: ArmSimulator
+    azurite: object
+    processes: list = field(default_factory=list)
+
+    def environment(self):
+        return {**self.arm.environment(), "ASCMON_AZURITE_URL": self.azurite_url}
+
+    @property
+    def azurite_url(self):
+        return f"http://127.0.0.1:{self.azurite.port}"
+
+    def demo_tenant(self):
+        return demo_tenant(self.arm.scenario)
+
+    def stop(self):
+        for process in reversed(self.processes):
+            stop_process(process)
+
+
+def demo_tenant(scenario):
+    tenant = scenario.demo_tenant()
+    return {
+        "name": f"{tenant.name} (demo)",
+        "tenant_id": tenant.tenant_id,
+        "client_id": tenant.client_id,
+        "client_secret": tenant.client_secret,
+        "expected_subscriptions": tenant.expected_subscriptions(),
+        "contacts": list(tenant.contacts),
+    }
+
+
+def start_demo_peers(size="default", stdout=None, seed=1, feed=True):
+    """Azurite loaded with the scenario's logging settings and history, the simulator, and a feeder that
+    keeps delivering new hour blobs while the demo runs."""
+    from ascmon.simulator import feeder, loader
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    scenario = scenario_module.build(seed, size, now)
+    write = stdout.write if stdout is not None else (lambda text: None)
+    azurite = start_azurite(scenario)
+    processes = [azurite.process]
+    try:
+        arm = start_arm_simulator(size, seed, f"http://127.0.0.1:{azurite.port}", now)
+        processes.append(arm.process)
+        peers = Peers(arm, azurite, processes)
+        write(f"Azurite on {peers.azurite_url}; loading {len(scenario.all_accounts())} storage accounts…\n")
+        blobs = loader.load(
+            peers.azurite_url, scenario, days=loader.HISTORY_DAYS[size], until=feeder.history_end(now)
+        )
+        write(f"loaded {blobs} log blobs; ARM simulator on {arm.url} (CA {arm.ca})\n")
+        if feed:
+            processes.append(feeder.start(peers.azurite_url, size, seed, now))
+        return peers
+    except BaseException:
+        for process in reversed(processes):
+            stop_process(process)
+        raise
