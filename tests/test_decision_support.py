@@ -68,3 +68,171 @@ def test_operations_chart_stacks_one_trace_per_operation():
     figure = charts.operations_per_hour(hourly_series(rows, T0, T0 + timedelta(hours=1)), T0, T0)
     assert [trace["name"] for trace in figure["data"]] == ["GetBlob", "PutBlob"]
     assert figure["layout"]["barmode"] == "stack"
+
+
+# --- the alert page, from aggregates of the simulator's own log lines ------------------------------------
+
+import json as _json  # noqa: E402
+from collections import Counter  # noqa: E402
+
+import pytest  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, exfiltration_episode  # noqa: E402
+from devices.models import Device, StorageAccount, Subscription  # noqa: E402
+from storage_logs import parse  # noqa: E402
+from storage_logs.aggregate import Aggregator  # noqa: E402
+from storage_logs.baseline import HOUR, floor_hour  # noqa: E402
+from storage_logs.models import AggregationPolicy, LogAggregate  # noqa: E402
+from storage_logs.tasks import _aggregate  # noqa: E402
+
+SUB = "00000000-0000-0000-0000-0000000d5001"
+NOW = datetime(2026, 3, 16, 12, tzinfo=UTC)
+SEED = 11
+
+
+def ingest_generated_logs(account, spec, episode, days=15):
+    """The simulator's log lines through the product's parser and aggregator; returns the raw records."""
+    engine, rejects, raw = Aggregator(AggregationPolicy.current()), parse.Rejects(), []
+    for blob in classic_log_blobs(spec, NOW - timedelta(days=days), NOW, SEED, episode):
+        records = parse.records(blob.data.decode(), rejects)
+        raw.extend(records)
+        engine.add(records)
+    LogAggregate.objects.bulk_create(_aggregate(account, row, "generated") for row in engine.close())
+    return raw
+
+
+def make_device(name="Contoso", **logging):
+    device = Device.objects.create(name=name, tenant_id="t", client_id="c", secret_encrypted="x")
+    subscription = Subscription.objects.create(device=device, subscription_id=SUB, visible=True)
+    spec = AccountLogSpec("contosodata", SUB, "rg-data", profile="small", **logging)
+    account = StorageAccount.objects.create(
+        device=device,
+        subscription=subscription,
+        resource_id=spec.resource_id,
+        name=spec.name,
+        resource_group="rg-data",
+        logging_version=spec.logging_version or "",
+        logging_read=spec.read,
+        logging_write=spec.write,
+        logging_delete=spec.delete,
+        logging_retention_days=30,
+    )
+    return device, account, spec
+
+
+def exfiltration_alert(device, account, episode):
+    props = {
+        "alertType": "Storage.Blob_DataExfiltration.AmountOfDataAnomaly",
+        "systemAlertId": "exfil-1",
+        "alertDisplayName": "Unusual amount of data extracted from a storage account",
+        "severity": "High",
+        "status": "Active",
+        "startTimeUtc": episode.start.isoformat(),
+        "endTimeUtc": episode.end.isoformat(),
+        "timeGeneratedUtc": episode.end.isoformat(),
+        "compromisedEntity": account.name,
+        "productName": "Microsoft Defender for Cloud",
+        "vendorName": "Microsoft",
+        "resourceIdentifiers": [{"type": "AzureResource", "azureResourceId": account.resource_id}],
+        "extendedProperties": {
+            "client IP address": episode.ip,
+            "user agent": episode.user_agent,
+            "authentication type": "Shared access signature (SAS)",
+            "container": episode.container,
+            "extracted data": f"{episode.bytes // 1_000_000} MB",
+            "extracted blobs": str(episode.blobs),
+        },
+        "entities": [{"$id": "1", "type": "ip", "address": episode.ip}],
+    }
+    payload = {
+        "id": f"/subscriptions/{SUB}/providers/Microsoft.Security/locations/westeurope/alerts/exfil-1",
+        "name": "exfil-1",
+        "type": "Microsoft.Security/Locations/alerts",
+        "properties": props,
+    }
+    from alerts.ingest import Ingester
+    from alerts.models import Alert
+
+    Ingester(device).ingest_page([_json.loads(_json.dumps(payload))])
+    return Alert.objects.get(device=device, system_alert_id="exfil-1")
+
+
+@pytest.mark.django_db
+def test_exfiltration_alert_page_shows_the_principal_baseline_and_ratio_matching_the_raw_lines(
+    analyst_client,
+):
+    device, account, spec = make_device()
+    episode = exfiltration_episode(account.name, NOW, SEED)
+    raw = ingest_generated_logs(account, spec, episode)
+    alert = exfiltration_alert(device, account, episode)
+
+    # Recompute from the raw lines: the thief is the SAS principal reading from the episode IP.
+    seen, per_hour = set(), Counter()
+    for r in raw:
+        if (r[parse.RID], r[parse.OPC]) in seen:
+            continue
+        seen.add((r[parse.RID], r[parse.OPC]))
+        if parse.principal_of(r) == ("sas", episode.principal) and r[parse.OP].startswith(("Get", "List")):
+            per_hour[f"{r[parse.DATE]}T{r[parse.HH]}"] += int(r[parse.RESP])
+    start, end = floor_hour(episode.start), floor_hour(episode.end) + HOUR
+    window_bytes = sum(v for h, v in per_hour.items() if start.isoformat()[:13] <= h < end.isoformat()[:13])
+    history = [v for h, v in per_hour.items() if h < start.isoformat()[:13] and v]
+    assert window_bytes >= episode.bytes
+
+    html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert 'id="usual-context"' in html
+    assert f"SAS token {episode.principal}" in html
+    assert episode.ip in html
+    assert f"{window_bytes:,} bytes" in html
+    if history:
+        assert f"{percentile(history, 95):,.0f} bytes" in html
+        ratio = (window_bytes / ((end - start) / HOUR)) / percentile(history, 95)
+        assert f"{ratio:.1f}×" in html
+    else:
+        assert "no activity by this principal in the previous 14 days" in html
+    assert f"IP {episode.ip} first seen today" in html
+    assert 'data-figure="figure-bytes"' in html and 'id="figure-bytes"' in html
+    assert "/static/vendor/plotly.min.js" in html
+
+
+@pytest.mark.django_db
+def test_alert_for_an_account_with_logging_off_explains_and_links_the_finding(analyst_client):
+    from devices.choices import FindingKind
+    from devices.models import Finding
+
+    device, account, spec = make_device(read=False, write=False, delete=False, logging_version=None)
+    finding = Finding.objects.create(
+        device=device,
+        kind=FindingKind.READ_LOGGING_OFF,
+        severity="medium",
+        subject=account.name,
+        title=f"Read logging is off on {account.name}",
+        explanation="x",
+        portal_steps="y",
+        cli_command="az storage logging update",
+    )
+    episode = exfiltration_episode(account.name, NOW, SEED)
+    alert = exfiltration_alert(device, account, episode)
+    response = analyst_client.get(reverse("alerts:detail", args=[alert.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Read logging is off on storage account contosodata" in html
+    assert f"#finding-{finding.pk}" in html
+
+
+def test_every_storage_anomaly_family_has_a_provider():
+    from storage_logs.context import provider_for
+
+    for alert_type in (
+        "Storage.Blob_DataExfiltration.AmountOfDataAnomaly",
+        "SIMULATED_Storage.Blob_DataExfiltration.NumberOfBlobsAnomaly",
+        "Storage.Files_DeletionAnomaly",
+        "Storage.Blob_GeoAnomaly",
+        "Storage.Blob_ApplicationAnomaly",
+        "Storage.Blob_AnonymousAccessAnomaly",
+        "Storage.Blob_SomethingNew",
+    ):
+        assert provider_for(alert_type) is not None, alert_type
+    assert provider_for("Storage.Files_DeletionAnomaly").focus == "delete"
+    assert provider_for("VM_EICAR") is None
