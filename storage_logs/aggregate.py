@@ -56,6 +56,7 @@ FIELD_INDICES = {
 FIELDS = tuple(FIELD_INDICES)
 WINDOW_CHOICES = (5, 10, 15, 20, 30, 60, 1440)
 SAMPLES = 3
+SAMPLE_IDS = 2
 LATENESS = timedelta(hours=2)
 READ_PREFIXES = ("Get", "List", "Query", "Peek", "Head")
 _getters = {index: itemgetter(index) for index in (RID, OPC, REQ, RESP, E2E, SRV, TIME, HTTP)}
@@ -201,8 +202,8 @@ class Aggregator:
             state.sample_objects += sorted(objects - set(state.sample_objects))[
                 : SAMPLES - len(state.sample_objects)
             ]
-        if len(state.sample_ids) < SAMPLES:
-            state.sample_ids += [record[RID] for record in group[: SAMPLES - len(state.sample_ids)]]
+        if len(state.sample_ids) < SAMPLE_IDS:
+            state.sample_ids += [record[RID] for record in group[: SAMPLE_IDS - len(state.sample_ids)]]
 
     def close(self):
         """Every aggregate still open, as dicts; the aggregator is empty afterwards."""
@@ -285,7 +286,27 @@ def as_record(state):
     }
 
 
+DERIVED = (
+    "kind",
+    "window_end",
+    "status_class",
+    "auth_type",
+)  # from operation, kind, status_counts, principal
+_MEASURES = ("request_bytes", "response_bytes", "latency_ms", "server_ms")
+SINGLE = ("last_time", "distinct_objects", *(f"{name}_{end}" for name in _MEASURES for end in ("min", "max")))
+
+
+def export(record):
+    """The aggregate as a log store would ingest it: empty and derivable fields left out (for a single
+    operation its extremes, equal to its sums; for one object the sample objects)."""
+    dropped = (
+        DERIVED
+        + (SINGLE if record["count"] == 1 else ())
+        + (("sample_objects",) if record["object_key"] else ())
+    )
+    return {k: v for k, v in record.items() if v not in ("", None, [], {}) and k not in dropped}
+
+
 def serialized_size(record):
-    """Bytes of the aggregate as one JSON line (empty fields left out), the form a log store would ingest."""
-    present = {name: value for name, value in record.items() if value not in ("", None)}
-    return len(json.dumps(present, separators=(",", ":"), ensure_ascii=False).encode()) + 1
+    """Bytes of the exported aggregate as one JSON line."""
+    return len(json.dumps(export(record), separators=(",", ":"), ensure_ascii=False).encode()) + 1

@@ -252,7 +252,7 @@ def _request_for(rng, spec, p, when, op):
         obj = f"audit/{when:%Y-%m-%d}.log"
     http, status = {"read": 200, "write": 201, "delete": 202}[KIND_OF_OP[op]], _success_status(p.auth_type)
     roll = rng.random()
-    if p.kind != "anonymous" and roll < 0.03:
+    if p.kind != "anonymous" and roll < 0.02:
         http, status = 404, "BlobNotFound"
     elif p.kind == "sas" and roll < 0.05:
         http, status = 403, "SASAuthorizationError"
@@ -273,7 +273,7 @@ def _request_for(rng, spec, p, when, op):
         obj=obj,
         ip=p.ips[host],
         port=None if rng.random() < 0.1 else rng.randint(1024, 65000),
-        ua=p.user_agents[(host if rng.random() > 0.03 else rng.randrange(9)) % len(p.user_agents)],
+        ua=p.user_agents[(host if rng.random() > 0.005 else rng.randrange(9)) % len(p.user_agents)],
         request_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         e2e=rng.randint(3, 400),
         server=rng.randint(2, 60),
