@@ -8,6 +8,8 @@ Records are grouped with one dict lookup per line; the sums are taken per group 
 No Django imports.
 """
 
+import functools
+import heapq
 import html
 import json
 from collections import Counter
@@ -80,6 +82,7 @@ class Policy:
     fields: tuple
     window_minutes: int = 60
 
+    @functools.cached_property
     def key_indices(self):
         window = (DATE,) if self.window_minutes >= 1440 else (DATE, HH)
         seen = list(window)
@@ -131,7 +134,7 @@ class Aggregator:
 
     def __init__(self, policies=None):
         self.policies = {**DEFAULT_POLICIES, **(policies or {})}
-        self.indices = {kind: policy.key_indices() for kind, policy in self.policies.items()}
+        self.indices = {kind: policy.key_indices for kind, policy in self.policies.items()}
         self.pending = {kind: {} for kind in self.policies}
         self.route = _Route(self)
         self.states = {}
@@ -199,9 +202,8 @@ class Aggregator:
         objects = set(zip(map(itemgetter(CONTAINER), group), map(itemgetter(OBJECT), group), strict=True))
         state.objects |= objects
         if len(state.sample_objects) < SAMPLES:
-            state.sample_objects += sorted(objects - set(state.sample_objects))[
-                : SAMPLES - len(state.sample_objects)
-            ]
+            needed = SAMPLES - len(state.sample_objects)
+            state.sample_objects += heapq.nsmallest(needed, objects.difference(state.sample_objects))
         if len(state.sample_ids) < SAMPLE_IDS:
             state.sample_ids += [record[RID] for record in group[: SAMPLE_IDS - len(state.sample_ids)]]
 
@@ -235,7 +237,7 @@ def window_end(state):
 
 
 def _value(state, index, default=""):
-    indices = state.policy.key_indices()
+    indices = state.policy.key_indices
     return state.key[indices.index(index)] if index in indices else default
 
 
