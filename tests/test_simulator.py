@@ -196,3 +196,31 @@ def test_the_scenario_has_preview_unknown_and_cross_product_alerts(simulated_azu
     assert {"Azure Active Directory Identity Protection", "Microsoft Cloud App Security"} <= products
     types = {a["properties"]["alertType"] for a in alerts}
     assert {k.alert_type for k in alert_catalog.UNKNOWN_TO_ASCMON} <= types
+
+
+def test_the_demo_peers_start_with_logs_and_stop_leaving_no_process_behind(settings):
+    from ascmon.simulator import launcher
+
+    settings.AZURE_MANAGEMENT_URL = ""  # an override first, so what the launcher sets is undone after
+    peers = launcher.start_demo_peers(size="small", feed=True)
+    try:
+        assert all(process.poll() is None for process in peers.processes)
+        assert set(peers.environment()) >= {"AZURE_MANAGEMENT_URL", "AZURE_AUTHORITY_HOST", "AZURE_CA_BUNDLE"}
+        assert settings.AZURE_MANAGEMENT_URL == peers.arm.url  # the demo onboards in its own process
+        tenant = peers.demo_tenant()
+        assert len(tenant["expected_subscriptions"]) == 4 and tenant["client_secret"]
+        subscriptions.verify_credentials(_tenant(tenant))
+        spec = next(s for s in peers.arm.scenario.all_accounts() if s.logging_version)
+        access = blobs.BlobAccess(
+            f"{peers.azurite_url}/{spec.name}", spec.name, scenario_module.account_key(spec.name)
+        )
+        assert blobs.list_blobs(access, "$logs", "blob/")
+    finally:
+        peers.stop()
+    assert all(process.poll() is not None for process in peers.processes)
+
+
+def _tenant(details):
+    from ascmon.azure.credentials import Tenant
+
+    return Tenant(details["tenant_id"], details["client_id"], details["client_secret"])

@@ -144,6 +144,18 @@ class Peers:
     def stop(self):
         for process in reversed(self.processes):
             stop_process(process)
+        self.azurite.stop()  # also removes its temporary folder
+
+
+def point_settings_at(peers):
+    """The caller's own process (the demo onboards its tenant in-process) reads settings already loaded:
+    point them at the peers too; child processes get `peers.environment()`."""
+    from django.conf import settings
+
+    if settings.configured:
+        for name, value in peers.environment().items():
+            if name.startswith("AZURE_"):
+                setattr(settings, name, value)
 
 
 def demo_tenant(scenario):
@@ -173,12 +185,14 @@ def start_demo_peers(size="default", stdout=None, seed=1, feed=True):
         processes.append(arm.process)
         peers = Peers(arm, azurite, processes)
         write(f"Azurite on {peers.azurite_url}; loading {len(scenario.all_accounts())} storage accounts…\n")
-        blobs = loader.load(
-            peers.azurite_url, scenario, days=loader.HISTORY_DAYS[size], until=feeder.history_end(now)
-        )
+        # The newest day now; the feeder fills in the older days and the hours up to now while we run.
+        days = 1 if feed else loader.HISTORY_DAYS[size]
+        blobs = loader.load(peers.azurite_url, scenario, days=days, until=feeder.history_end(now))
         write(f"loaded {blobs} log blobs; ARM simulator on {arm.url} (CA {arm.ca})\n")
         if feed:
-            processes.append(feeder.start(peers.azurite_url, size, seed, now))
+            backfill = loader.HISTORY_DAYS[size] - days
+            processes.append(feeder.start(peers.azurite_url, size, seed, now, backfill))
+        point_settings_at(peers)
         return peers
     except BaseException:
         for process in reversed(processes):

@@ -16,6 +16,8 @@ from ascmon.simulator import scenario_alerts
 from ascmon.simulator.storage_activity import AccountLogSpec, exfiltration_episode
 
 SIZES = ("small", "default", "large")
+# storage_activity's traffic profile per size: the demo keeps the light one so it fills in seconds.
+LOG_PROFILE = {"small": "small", "default": "small", "large": "large"}
 ALERT_REPEATS = {"small": 1, "default": 4, "large": 60}
 ASC_LOCATION = "centralus"
 
@@ -298,7 +300,7 @@ def build(seed=1, size="small", now=None):
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     rng = random.Random(f"scenario:{seed}:{size}")
     scale = {"small": 1, "default": 3, "large": 20}[size]
-    profile = size
+    profile = LOG_PROFILE[size]
     scenario = Scenario(seed, size, now, _tenants(seed, size))
     for tenant in scenario.tenants:
         short = tenant.name.lower()
