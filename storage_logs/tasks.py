@@ -89,6 +89,15 @@ def sources(account, hour):
             yield container, f"resourceId=/{rid}/y={hour:%Y}/m={hour:%m}/d={hour:%d}/h={hour:%H}/", True
 
 
+def archive_access(account, own_access):
+    """Diagnostic settings may archive an account's logs into another account: read them there."""
+    target_id = account.diagnostic_target_account_id
+    if not target_id or target_id.lower() == account.resource_id.lower():
+        return own_access
+    target = StorageAccount.objects.filter(device=account.device, resource_id__iexact=target_id).first()
+    return account_access(target) if target else own_access
+
+
 def ingest_account_hour(account_id, hour, account_key=None, batch_bytes=None, after_batch=None):
     """Read every log blob of one account-hour from its checkpoint on. Safe to run twice, or at once."""
     hour = datetime.fromisoformat(hour) if isinstance(hour, str) else hour
@@ -101,6 +110,8 @@ def ingest_account_hour(account_id, hour, account_key=None, batch_bytes=None, af
         access = account_access(account, account_key)
         policies = AggregationPolicy.current()
         for container, prefix, is_json in sources(account, hour):
+            if is_json:
+                access = archive_access(account, access)
             for info in blobs.list_blobs(access, container, prefix):
                 _ingest_blob(account, access, container, info, hour, policies, totals, rejects,
                              batch_bytes or BATCH_BYTES, after_batch, is_json)  # fmt: skip

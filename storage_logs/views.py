@@ -33,7 +33,7 @@ def cost_rows():
         rows.append(
             {
                 "device": device,
-                "accounts": [account.name for account in device.storage_accounts.all()],
+                "accounts": list(device.storage_accounts.all()),
                 "raw_mb": raw_mb,
                 "agg_mb": agg_mb,
                 "raw_cost": yearly_cost(raw_mb),
