@@ -153,3 +153,25 @@ def test_a_device_run_queues_the_lateness_window_of_each_logging_account(azurite
     monkeypatch.setattr("storage_logs.tasks.async_task", lambda *args: queued.append(args))
     assert ingest_device(account.device_id, now=HOUR) == 25
     assert queued[-1] == ("storage_logs.tasks.ingest_account_hour", account.id, HOUR.isoformat())
+
+
+@pytest.mark.django_db
+def test_a_batch_is_dropped_when_another_worker_moved_the_checkpoint_first(azurite, monkeypatch):
+    from storage_logs import tasks
+
+    account, spec = make_account("ascmonlogs2", azurite)
+    hour = HOUR + timedelta(days=4)
+    load_account(access_of(account, azurite), spec, hour, hour + timedelta(hours=1), seed=6)
+    original = tasks._advance
+
+    def raced(account, container, info, offset, consumed, lines):
+        # Another worker on another machine stored this very batch a moment ago.
+        BlobCheckpoint.objects.update_or_create(
+            account=account, container=container, name=info.name, defaults={"consumed": offset + consumed}
+        )
+        return original(account, container, info, offset, consumed, lines)
+
+    monkeypatch.setattr(tasks, "_advance", raced)
+    ingest_account_hour(account.id, hour.isoformat(), account_key=azurite.accounts[account.name])
+    assert LogAggregate.objects.filter(account=account).count() == 0
+    assert not DailyVolume.objects.filter(account=account).exists()
