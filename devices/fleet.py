@@ -4,8 +4,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DateTimeField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ SORTS = {
     "resources": ["resources", "name"],
     "findings": ["open_findings", "name"],
     "sync": [F("last_successful_sync_at").asc(nulls_first=True), "name"],
-    "lag": [F("logs_ingested_until").asc(nulls_first=True), "name"],
+    "lag": [F("logs_until").desc(nulls_last=True), "name"],  # smallest lag first; no logs = endless lag
 }
 STATUS_CHOICES = [
     ("", "All devices"),
@@ -52,6 +53,7 @@ def fleet(form):
         resources=Coalesce(Subquery(resources.values("n")[:1], output_field=IntegerField()), Value(0)),
         open_findings=counted(Finding.objects.open().filter(device=OuterRef("pk"))),
         high_findings=counted(Finding.objects.open().filter(device=OuterRef("pk"), severity="high")),
+        logs_until=newest_log_window(),
     )
     devices = filtered(devices, params)
     sort = params.get("sort") or "name"
@@ -61,6 +63,22 @@ def fleet(form):
         devices.reverse()
     attach_coverage(devices)
     return devices
+
+
+def newest_log_window():
+    """End of the newest storage-log window ingested for the device (storage_logs' aggregates, if any)."""
+    try:
+        aggregates = apps.get_model("storage_logs", "LogAggregate")
+    except LookupError:
+        return F("logs_ingested_until")
+    newest = (
+        aggregates.objects.filter(account__device=OuterRef("pk"))
+        .order_by()
+        .values("account__device")
+        .annotate(until=Max("window_end"))
+        .values("until")
+    )
+    return Coalesce(Subquery(newest[:1], output_field=DateTimeField()), F("logs_ingested_until"))
 
 
 def filtered(devices, params):
@@ -95,7 +113,8 @@ def attach_coverage(devices):
     now = timezone.now()
     for device in devices:
         device.coverage = coverage[device.pk]
-        device.lag = device.ingestion_lag(now)
+        device.logs_until = max(filter(None, (device.logs_until, device.logs_ingested_until)), default=None)
+        device.lag = now - device.logs_until if device.logs_until else None
         device.stale = device.is_stale(now)
 
 

@@ -157,3 +157,14 @@ def test_marking_read_works_without_javascript_and_is_per_user(client, analyst, 
     assert 'id="notification-badge"' not in client.get(reverse("devices:notifications")).content.decode()
     client.force_login(customer_success)
     assert 'id="notification-badge"' in client.get(reverse("devices:notifications")).content.decode()
+
+
+def test_the_fleet_shows_how_far_behind_log_ingestion_is(analyst_client, db):
+    device = make_device("lagging")
+    Device.objects.filter(pk=device.pk).update(
+        logs_ingested_until=timezone.now() - timezone.timedelta(hours=2)
+    )
+    make_device("no-logs")
+    html = analyst_client.get(reverse("devices:list") + "?sort=lag").content.decode()
+    assert "2\xa0hours" in html
+    assert html.index("lagging") < html.index("no-logs")
