@@ -429,7 +429,44 @@ CONTAINERS = Extractor(
     ),
 )
 
-REGISTRY = (STORAGE, VM, SQL, KEY_VAULT, RESOURCE_MANAGER, DNS, APP_SERVICE, CONTAINERS)
+# Sign-in detections of Defender for Cloud Apps and Entra ID Protection, which mirror ARM.MCAS_* alerts.
+IDENTITY = Extractor(
+    "identity",
+    (
+        "ImpossibleTravel",
+        "AtypicalTravel",
+        "AnonymousIP",
+        "AnonymousLogin",
+        "UnfamiliarFeatures",
+        "UnfamiliarSignin",
+        "MaliciousIP",
+        "LeakedCredentials",
+        "PasswordSpray",
+        "InfrequentCountry",
+        "MCAS_",
+        "IPC_",
+    ),
+    (
+        CLIENT_IP,
+        USER_AGENT,
+        CLIENT_LOCATION,
+        INVESTIGATION,
+        CAUSES,
+        INTENT,
+        RESOURCE_TYPE,
+        APPLICATION,
+        Field(
+            "user",
+            ("user", "user principal name", "upn", "account", "user name", "caller"),
+            as_text,
+            "account",
+        ),
+        Field("previous_location", ("previous location",)),
+        Field("previous_ip", ("previous ip address", "previous ip"), as_ip, "ip"),
+    ),
+)
+
+REGISTRY = (STORAGE, VM, SQL, KEY_VAULT, RESOURCE_MANAGER, DNS, APP_SERVICE, CONTAINERS, IDENTITY)
 _BY_PREFIX = sorted(
     ((prefix.lower(), extractor) for extractor in REGISTRY for prefix in extractor.prefixes),
     key=lambda pair: -len(pair[0]),

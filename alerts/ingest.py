@@ -156,10 +156,11 @@ class Ingester:
     def create(self, pairs, counts):
         plain = [(a, i) for a, i in pairs if not dedup.is_cross_provider(a.dedup_family)]
         Alert.objects.bulk_create([alert for alert, _ in plain], batch_size=500)
-        for alert, _ in pairs:
-            if dedup.is_cross_provider(alert.dedup_family):
-                alert.save()
-                self.link_duplicate(alert, counts)
+        cross = [alert for alert, _ in pairs if dedup.is_cross_provider(alert.dedup_family)]
+        pool = self.dedup_pool(cross)
+        for alert in cross:
+            alert.save()
+            self.link_duplicate(alert, pool.setdefault(alert.dedup_family, []), counts)
         AlertDetails.objects.bulk_create(
             [AlertDetails(alert=alert, **detail_fields(item)) for alert, item in pairs], batch_size=500
         )
@@ -168,27 +169,50 @@ class Ingester:
             batch_size=1000,
         )
 
-    def link_duplicate(self, alert, counts):
-        when = alert.start_time or alert.time_generated
-        candidates = Alert.objects.filter(
-            device=self.device, dedup_family=alert.dedup_family, duplicate_of__isnull=True
-        ).exclude(pk=alert.pk)
-        if when:
-            candidates = candidates.filter(start_time__range=(when - dedup.WINDOW, when + dedup.WINDOW))
-        primary = dedup.find_primary(alert, candidates[:200])
+    def dedup_pool(self, alerts):
+        """Stored primaries that `alerts` may duplicate, by family: one query per page."""
+        times = [a.start_time or a.time_generated for a in alerts if a.start_time or a.time_generated]
+        if not times:
+            return {}
+        fields = (
+            "id",
+            "dedup_family",
+            "product_name",
+            "start_time",
+            "time_generated",
+            "dedup_principals",
+            "suppressed_by_id",
+            "duplicate_count",
+        )
+        stored = Alert.objects.filter(
+            device=self.device,
+            dedup_family__in={a.dedup_family for a in alerts},
+            duplicate_of__isnull=True,
+            start_time__range=(min(times) - dedup.WINDOW, max(times) + dedup.WINDOW),
+        ).only(*fields)
+        pool = {}
+        for alert in stored:
+            pool.setdefault(alert.dedup_family, []).append(alert)
+        return pool
+
+    def link_duplicate(self, alert, primaries, counts):
+        """Link a new cross-provider alert to the primary it duplicates; `primaries` is kept current."""
+        primary = dedup.find_primary(alert, primaries)
         if primary is None:
+            primaries.append(alert)
             return
         counts["duplicates"] += 1
         if dedup.primary_rank(alert) < dedup.primary_rank(primary):
             Alert.objects.filter(duplicate_of=primary).update(duplicate_of=alert)
-            primary.duplicate_of, primary.duplicate_count = alert, 0
-            primary.save(update_fields=["duplicate_of", "duplicate_count"])
-            primary = alert
+            alert.duplicate_count = primary.duplicate_count + 1
+            Alert.objects.filter(pk=primary.pk).update(duplicate_of=alert, duplicate_count=0)
+            Alert.objects.filter(pk=alert.pk).update(duplicate_count=alert.duplicate_count)
+            primaries[primaries.index(primary)] = alert
         else:
-            alert.duplicate_of = primary
-            alert.save(update_fields=["duplicate_of"])
-        primary.duplicate_count = primary.duplicates.count()
-        primary.save(update_fields=["duplicate_count"])
+            primary.duplicate_count += 1
+            Alert.objects.filter(pk=alert.pk).update(duplicate_of=primary)
+            Alert.objects.filter(pk=primary.pk).update(duplicate_count=primary.duplicate_count)
+            alert.duplicate_of_id = primary.pk
 
     # ---- changed alerts ------------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ from a listing is never hidden or deleted, so a failed or partial poll cannot ma
 """
 
 import logging
+import threading
 import time
+from queue import Full, Queue
 
 from django.conf import settings
 from django.utils import timezone
@@ -47,7 +49,7 @@ def poll_subscription(device, subscription_id):
     run.outcome = PollOutcome.OK
     while True:
         try:
-            for page in security.iter_alert_pages(device.tenant(), subscription_id, continuation):
+            for page in prefetched(security.iter_alert_pages(device.tenant(), subscription_id, continuation)):
                 ingester.ingest_page(page.alerts, page.rejected)
                 run.pages += 1
                 continuation = page.next_link
@@ -62,6 +64,42 @@ def poll_subscription(device, subscription_id):
             run.throttled += 1
             time.sleep(wait_seconds(error))
     return finish(run, ingester, started)
+
+
+def prefetched(pages, depth=2):
+    """Iterate `pages` from a background thread up to `depth` pages ahead, so fetching the next page
+    overlaps storing this one. Pages and the error that ends them arrive in order, so a caller resuming
+    from the last page it consumed skips nothing."""
+    queue, stop = Queue(maxsize=depth), threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                return queue.put(item, timeout=0.2)
+            except Full:
+                continue
+
+    def produce():
+        try:
+            for page in pages:
+                put(("page", page))
+                if stop.is_set():
+                    return
+            put(("end", None))
+        except Exception as error:  # handed to the consumer, which decides about retrying
+            put(("error", error))
+
+    threading.Thread(target=produce, name="alert-pages", daemon=True).start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            yield value
+    finally:
+        stop.set()
 
 
 def wait_seconds(error):

@@ -129,13 +129,81 @@ def list_timings(requests):
     return results
 
 
-def bench_simulator(count):
-    """Bare paging vs poll ingest against the ARM simulator; None when the simulator is not available."""
+def serve_padded(count, page_size):
+    """Child process: the ARM simulator with the demo subscription padded to `count` alerts."""
+    import copy
+    import json
+
+    from ascmon.simulator import scenario as scenario_module
+    from ascmon.simulator import server
+
+    scenario = scenario_module.build(1, "small")
+    sub = scenario.demo_tenant().subscriptions[0].subscription_id
+    seeds = [a for a in scenario.alerts[sub] if isinstance(a["properties"]["alertType"], str)]
+    padded = []
+    for i in range(count):
+        alert = copy.deepcopy(seeds[i % len(seeds)])
+        name = f"{alert['name']}-{i}"
+        alert["id"] = alert["id"].rsplit("/", 1)[0] + "/" + name
+        alert["name"] = alert["properties"]["systemAlertId"] = name
+        padded.append(alert)
+    scenario.alerts[sub] = padded
+    httpd, ca = server.serve(scenario, "http://127.0.0.1:1")
+    httpd.state.page_size = page_size
+    print(json.dumps({"url": httpd.base_url, "ca": ca, "subscription": sub}), flush=True)
+    sys.stdin.read()  # serve until the parent closes our stdin
+
+
+def bench_simulator(count, page_size):
+    """Bare paging vs poll ingest of `count` alerts served over HTTPS by the simulator, same run."""
+    import json
+    import subprocess
+
+    from django.conf import settings
+
+    from alerts.tasks import poll_subscription
+    from ascmon.azure import security
+    from ascmon.azure.credentials import Tenant
+    from ascmon.simulator import scenario as scenario_module
+    from devices.models import Subscription
+
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(count), "--page-size", str(page_size)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        from ascmon.simulator import bench_support
-    except ImportError:
-        return None
-    return bench_support.ingest_vs_paging(count, device("bench-sim"))
+        info = json.loads(child.stdout.readline())
+        settings.AZURE_MANAGEMENT_URL = settings.AZURE_AUTHORITY_HOST = info["url"]
+        settings.AZURE_CA_BUNDLE = info["ca"]
+        demo = scenario_module.build(1, "small").demo_tenant()
+        tenant = Tenant(demo.tenant_id, demo.client_id, demo.client_secret)
+        target = Device(name="bench-sim", tenant_id=demo.tenant_id, client_id=demo.client_id)
+        target.set_secret(demo.client_secret)
+        target.save()
+        Subscription.objects.create(device=target, subscription_id=info["subscription"], visible=True)
+        list(security.iter_alert_pages(tenant, info["subscription"]))  # warm: token, TLS, client
+        started = time.monotonic()
+        paged = sum(len(page.alerts) for page in security.iter_alert_pages(tenant, info["subscription"]))
+        paging = time.monotonic() - started
+        started = time.monotonic()
+        sdk = len(security.list_alerts_via_sdk(tenant, info["subscription"]))
+        sdk_paging = time.monotonic() - started
+        first = poll_subscription(target, info["subscription"])
+        second = poll_subscription(target, info["subscription"])
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+    return [
+        f"simulator: {paged} alerts, {page_size} per page, HTTPS through azure-mgmt-security",
+        f"  bare paging (wrapper pages, SDK pipeline):  {paging:7.2f} s",
+        f"  SDK's own paging and models ({sdk} alerts): {sdk_paging:7.2f} s",
+        f"  poll, empty database (page + ingest):     {first.duration_seconds:7.2f} s"
+        f"  = {first.duration_seconds / paging:.2f}x bare paging; created {first.created}",
+        f"  poll again, nothing changed:               {second.duration_seconds:7.2f} s"
+        f"  = {second.duration_seconds / paging:.2f}x; unchanged {second.unchanged}",
+    ]
 
 
 def main():
@@ -145,16 +213,19 @@ def main():
     parser.add_argument("--alerts", type=int, default=20_000)
     parser.add_argument("--list-alerts", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        return serve_padded(args.serve, args.page_size)
     call_command("migrate", verbosity=0)
     print(f"database: {os.environ['DATABASE_URL']}")
 
-    figures = bench_simulator(args.alerts)
-    if figures:
-        print(figures)
-    else:
-        print("ingest vs paging: skipped (no simulator available)")
+    for line in bench_simulator(args.alerts, args.page_size) if args.alerts else ():
+        print(line, flush=True)
 
+    if not args.list_alerts:
+        return
     seconds = fill(args.list_alerts)
     stored = Alert.objects.count()
     rate = stored / seconds
