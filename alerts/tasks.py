@@ -45,25 +45,35 @@ def poll_subscription(device, subscription_id):
     from ascmon.azure import security
 
     run = PollRun.objects.create(device=device, subscription_id=subscription_id)
-    ingester, continuation, started = Ingester(device, ChangeSource.AZURE, poll=run), None, time.monotonic()
-    run.outcome = PollOutcome.OK
+    ingester, started = Ingester(device, ChangeSource.AZURE, poll=run), time.monotonic()
+    try:
+        run.outcome = page_through(run, ingester, security.iter_alert_pages, device.tenant(), subscription_id)
+    except Exception as error:  # recorded on the run, then left to django-q to report and retry
+        run.outcome = PollOutcome.FAILED
+        run.errors.append({"page": run.pages + 1, "error": type(error).__name__, "message": str(error)[:500]})
+        finish(run, ingester, started)
+        raise
+    return finish(run, ingester, started)
+
+
+def page_through(run, ingester, iter_pages, tenant, subscription_id):
+    """Ingest every page; after a retryable error wait and resume from the last page stored."""
+    continuation = None
     while True:
         try:
-            for page in prefetched(security.iter_alert_pages(device.tenant(), subscription_id, continuation)):
+            for page in prefetched(iter_pages(tenant, subscription_id, continuation)):
                 ingester.ingest_page(page.alerts, page.rejected)
                 run.pages += 1
                 continuation = page.next_link
-            break
+            return PollOutcome.OK
         except AzureError as error:
             run.errors.append(
                 {"page": run.pages + 1, "error": type(error).__name__, "message": str(error)[:500]}
             )
             if not error.retryable or run.throttled >= MAX_RESUMES:
-                run.outcome = PollOutcome.PARTIAL if run.pages else PollOutcome.FAILED
-                break
+                return PollOutcome.PARTIAL if run.pages else PollOutcome.FAILED
             run.throttled += 1
             time.sleep(wait_seconds(error))
-    return finish(run, ingester, started)
 
 
 def prefetched(pages, depth=2):

@@ -139,3 +139,18 @@ def test_poll_all_devices_fans_out_to_every_active_device(device, serve):
 def test_a_schedule_polls_all_devices_every_few_minutes(db):
     schedule = Schedule.objects.get(func="alerts.tasks.poll_all_devices")
     assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes <= 10
+
+
+def test_a_poll_that_crashes_is_recorded_as_failed_before_the_error_reaches_the_task_queue(
+    device, serve, monkeypatch
+):
+    serve(three_pages())
+
+    def broken(self, raws, rejected=()):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("alerts.ingest.Ingester.ingest_page", broken)
+    with pytest.raises(RuntimeError):
+        tasks.poll_device(device.pk)
+    run = PollRun.objects.get()
+    assert run.outcome == "failed" and run.errors[0]["message"] == "database went away" and run.finished_at
