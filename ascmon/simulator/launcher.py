@@ -92,7 +92,9 @@ def stop_process(process, timeout=10):
             process.wait()
 
 
-def start_arm_simulator(size="small", seed=1, azurite_url="http://127.0.0.1:10000", now=None):
+def start_arm_simulator(
+    size="small", seed=1, azurite_url="http://127.0.0.1:10000", now=None, extra_alerts=0, page_size=20
+):
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     command = [
         sys.executable,
@@ -106,6 +108,10 @@ def start_arm_simulator(size="small", seed=1, azurite_url="http://127.0.0.1:1000
         now.isoformat(),
         "--azurite",
         azurite_url,
+        "--extra-alerts",
+        str(extra_alerts),
+        "--page-size",
+        str(page_size),
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True)
     line = process.stdout.readline()
@@ -113,7 +119,8 @@ def start_arm_simulator(size="small", seed=1, azurite_url="http://127.0.0.1:1000
         stop_process(process)
         raise RuntimeError("the ARM simulator did not start (see its stderr above)")
     info = json.loads(line)
-    return ArmSimulator(process, info["url"], info["ca"], scenario_module.build(seed, size, now))
+    scenario = scenario_module.build(seed, size, now, extra_alerts)
+    return ArmSimulator(process, info["url"], info["ca"], scenario)
 
 
 def start_azurite(scenario):
@@ -149,7 +156,7 @@ class Peers:
 
 def point_settings_at(peers):
     """The caller's own process (the demo onboards its tenant in-process) reads settings already loaded:
-    point them at the peers too; child processes get `peers.environment()`."""
+    point them at the peers (Peers or ArmSimulator) too; child processes get `peers.environment()`."""
     from django.conf import settings
 
     if settings.configured:

@@ -294,7 +294,7 @@ def diagnostic_settings(spec):
 # ---- scenario -----------------------------------------------------------------------------------------
 
 
-def build(seed=1, size="small", now=None):
+def build(seed=1, size="small", now=None, extra_alerts=0):
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}")
     now = (now or datetime.now(UTC)).replace(microsecond=0)
@@ -312,5 +312,5 @@ def build(seed=1, size="small", now=None):
             scenario.pricings[sub.subscription_id] = pricings_for(sub.subscription_id, strong=index == 0)
     exfil_account = scenario.accounts[scenario.tenants[0].subscriptions[0].subscription_id][0]
     scenario.episode = exfiltration_episode(exfil_account.name, now, seed)
-    scenario_alerts.generate(scenario, rng)
+    scenario_alerts.generate(scenario, rng, extra_alerts)
     return scenario

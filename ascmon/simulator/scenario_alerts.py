@@ -182,7 +182,8 @@ def _resource_for(scenario, sub_id, kind, rng):
     return rng.choice(candidates) if candidates else f"/subscriptions/{sub_id}"
 
 
-def generate(scenario, rng):
+def generate(scenario, rng, extra_alerts=0):
+    """`extra_alerts` more catalog alerts in the demo tenant's production subscription (benchmarks)."""
     now = scenario.now
     repeats = {"small": 1, "default": 4, "large": 60}[scenario.size]
     first = True
@@ -193,6 +194,8 @@ def generate(scenario, rng):
             sub_id = sub.subscription_id
             alerts = []
             kinds = CATALOG * repeats if sub.state == "Enabled" else CATALOG[:2]
+            if first and sub.state == "Enabled":
+                kinds += tuple(CATALOG[i % len(CATALOG)] for i in range(extra_alerts))
             for kind in kinds:
                 start = now - timedelta(minutes=rng.randint(30, 14 * 24 * 60))
                 resource = _resource_for(scenario, sub_id, kind.resource, rng)

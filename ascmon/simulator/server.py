@@ -142,11 +142,11 @@ def tls_context(folder):
     return context, ca_path
 
 
-def serve(scenario, azurite_url, folder=None, verbose=False):
+def serve(scenario, azurite_url, folder=None, verbose=False, page_size=20):
     """Start serving in a background thread; returns (server, ca_path)."""
     folder = folder or tempfile.mkdtemp(prefix="ascmon-sim-")
     context, ca_path = tls_context(folder)
-    server = SimulatorServer(SimulatorState(scenario, azurite_url), context, verbose)
+    server = SimulatorServer(SimulatorState(scenario, azurite_url, page_size), context, verbose)
     threading.Thread(target=server.serve_forever, name="arm-simulator", daemon=True).start()
     return server, ca_path
 
@@ -158,6 +158,8 @@ def parse_args(argv):
     parser.add_argument("--now", help="scenario time, ISO 8601 (default: now)")
     parser.add_argument("--azurite", default="http://127.0.0.1:10000", help="Azurite blob service base URL")
     parser.add_argument("--folder", help="where to write ca.pem (default: a new temporary folder)")
+    parser.add_argument("--extra-alerts", type=int, default=0, help="more alerts in the demo subscription")
+    parser.add_argument("--page-size", type=int, default=20, help="alerts per page")
     parser.add_argument("--verbose", action="store_true")
     return parser.parse_args(argv)
 
@@ -165,8 +167,8 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)
-    scenario = scenario_module.build(args.seed, args.size, now)
-    server, ca_path = serve(scenario, args.azurite, args.folder, args.verbose)
+    scenario = scenario_module.build(args.seed, args.size, now, args.extra_alerts)
+    server, ca_path = serve(scenario, args.azurite, args.folder, args.verbose, args.page_size)
     print(json.dumps({"url": server.base_url, "ca": ca_path, "now": now.isoformat(), "pid": os.getpid()}))
     sys.stdout.flush()
     try:
