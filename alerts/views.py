@@ -48,6 +48,7 @@ def alert_list(request):
         "counts": counts,
         "severity_counts": severity_counts,
         "sort_links": sort_links(request.GET.get("sort") or "-time"),
+        "current_sort": request.GET.get("sort", ""),
     }
     template = "alerts/list.html#alert-table" if request.htmx else "alerts/list.html"
     return render(request, template, context)

@@ -87,6 +87,7 @@ def test_sorting_by_severity_puts_high_first(device, analyst_client):
     assert html.index("Bad") < html.index("Meh")
     html = analyst_client.get(reverse("alerts:list"), {"sort": "severity"}).content.decode()
     assert html.index("Meh") < html.index("Bad")
+    assert '<input type="hidden" name="sort" value="severity" form="alert-filters">' in html
 
 
 def test_list_paginates(device, analyst_client):
