@@ -142,3 +142,16 @@ def test_writing_back_to_a_subscription_without_a_role_is_forbidden(simulated_az
     )
     with pytest.raises(Forbidden):
         security.set_alert_status(simulated_azure.tenant(), alert_id, "Resolved")
+
+
+def test_a_malformed_tenant_id_is_bad_credentials_with_reason_wrong_tenant(simulated_azure):
+    tenant = dataclasses.replace(simulated_azure.tenant(), tenant_id="not a tenant!")
+    with pytest.raises(BadCredentials) as caught:
+        subscriptions.list_subscriptions(tenant)
+    assert caught.value.reason == "wrong_tenant"
+
+
+def test_an_unreachable_token_endpoint_is_transient_not_bad_credentials(simulated_azure, settings):
+    settings.AZURE_AUTHORITY_HOST = "https://127.0.0.1:9"  # nothing listens on the discard port
+    with pytest.raises(Transient):
+        subscriptions.verify_credentials(simulated_azure.tenant())

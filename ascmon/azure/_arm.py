@@ -20,7 +20,8 @@ from ascmon.azure.errors import AzureError, Forbidden, NotFound, Throttled, Tran
 
 def client_options():
     """base_url, CA bundle and retries from the settings (empty settings: the SDK's Azure defaults)."""
-    options = {"retry_total": settings.AZURE_RETRY_TOTAL}
+    # azure-core waits 300 s for a read by default: an inventory must not hang that long on one call.
+    options = {"retry_total": settings.AZURE_RETRY_TOTAL, "connection_timeout": 10, "read_timeout": 60}
     if settings.AZURE_MANAGEMENT_URL:
         options["base_url"] = settings.AZURE_MANAGEMENT_URL
     if settings.AZURE_CA_BUNDLE:

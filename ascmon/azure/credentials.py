@@ -10,10 +10,11 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.identity import CertificateCredential, ClientSecretCredential
 from django.conf import settings
 
-from ascmon.azure.errors import BadCredentials
+from ascmon.azure.errors import BadCredentials, Transient
 
 # Entra error codes (AADSTS...) and what they mean for the person who typed the details in.
 AADSTS_REASONS = {
@@ -57,14 +58,32 @@ def _credential(tenant, authority, ca_bundle):
 
 def get_credential(tenant):
     """One credential per tenant and endpoint settings per process, so MSAL's token cache is reused."""
-    return _credential(tenant, settings.AZURE_AUTHORITY_HOST, settings.AZURE_CA_BUNDLE)
+    try:
+        return _credential(tenant, settings.AZURE_AUTHORITY_HOST, settings.AZURE_CA_BUNDLE)
+    except ValueError as error:  # azure-identity rejects a malformed tenant id before asking anyone
+        raise BadCredentials(str(error).splitlines()[0][:300], reason="wrong_tenant") from error
+
+
+def _connection_failure(error):
+    """azure-identity reports an unreachable token endpoint as an authentication error too."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, (ServiceRequestError, ServiceResponseError, ConnectionError, TimeoutError)):
+            return True
+        seen = getattr(seen, "inner_exception", None) or seen.__cause__ or seen.__context__
+        if seen is error:
+            return False
+    return False
 
 
 def bad_credentials(error):
-    """A ClientAuthenticationError (from the token endpoint or ARM's 401) as BadCredentials with a reason."""
+    """A ClientAuthenticationError (from the token endpoint or ARM's 401) as BadCredentials with a reason,
+    or Transient when the token endpoint could not be reached at all."""
     message = str(getattr(error, "message", None) or error)
     code = getattr(getattr(error, "error", None), "code", None)
     found = AADSTS.search(message)
+    if not found and not code and _connection_failure(error):
+        return Transient(f"the token endpoint cannot be reached: {message.splitlines()[0][:200]}")
     if found:
         reason = AADSTS_REASONS.get(found.group(1), "other")
     elif code == "ExpiredAuthenticationToken":

@@ -5,7 +5,6 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from ascmon.azure._arm import azure_errors, cached_client, client_options, credential, text
 from ascmon.azure.credentials import bad_credentials
-from ascmon.azure.errors import BadCredentials
 
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
 
@@ -15,14 +14,13 @@ def _client(tenant):
     return SubscriptionClient(credential(tenant), **client_options())
 
 
+@azure_errors
 def verify_credentials(tenant):
     """Ask Entra for a management token; raises BadCredentials(reason=...) when it says no."""
     try:
         credential(tenant).get_token(MANAGEMENT_SCOPE)
     except ClientAuthenticationError as error:
         raise bad_credentials(error) from error
-    except ValueError as error:  # azure-identity rejects a malformed tenant id before asking anyone
-        raise BadCredentials(str(error).splitlines()[0][:300], reason="wrong_tenant") from error
 
 
 @azure_errors

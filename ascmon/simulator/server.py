@@ -160,6 +160,9 @@ def parse_args(argv):
     parser.add_argument("--folder", help="where to write ca.pem (default: a new temporary folder)")
     parser.add_argument("--extra-alerts", type=int, default=0, help="more alerts in the demo subscription")
     parser.add_argument("--page-size", type=int, default=20, help="alerts per page")
+    parser.add_argument(
+        "--faults", default="[]", help='JSON list, e.g. [{"kind": "429", "match": "/alerts"}]'
+    )
     parser.add_argument("--verbose", action="store_true")
     return parser.parse_args(argv)
 
@@ -169,6 +172,7 @@ def main(argv=None):
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)
     scenario = scenario_module.build(args.seed, args.size, now, args.extra_alerts)
     server, ca_path = serve(scenario, args.azurite, args.folder, args.verbose, args.page_size)
+    server.state.add_faults(json.loads(args.faults))
     print(json.dumps({"url": server.base_url, "ca": ca_path, "now": now.isoformat(), "pid": os.getpid()}))
     sys.stdout.flush()
     try:
