@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from ascmon.roles import ADMIN, roles_of
 from devices.models import Device, Finding, InventoryRun, Notification
@@ -68,6 +70,10 @@ class DeviceAdmin(RoleAdmin):
     list_display = ["name", "tenant_id", "client_id", "is_active", "last_successful_sync_at"]
     search_fields = ["name", "tenant_id", "client_id"]
     readonly_fields = ["created_at", "last_sync_at", "last_successful_sync_at"]
+
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Finding)

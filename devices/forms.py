@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.views.decorators.debug import sensitive_variables
 
 from ascmon.azure.errors import AzureError, BadCredentials
 from devices.models import Device
@@ -94,12 +95,14 @@ class DeviceForm(forms.ModelForm):
             validate_email(address)
         return "\n".join(contacts)
 
+    @sensitive_variables("cleaned")
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
             self.check_credentials(cleaned)
         return cleaned
 
+    @sensitive_variables("cleaned", "tenant")
     def check_credentials(self, cleaned):
         from ascmon.azure.credentials import Tenant
         from devices.inventory import azure

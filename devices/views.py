@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
@@ -28,6 +29,7 @@ def device_list(request):
     return render(request, template, context)
 
 
+@sensitive_post_parameters("client_secret")
 @role_required(CUSTOMER_SUCCESS)
 def device_add(request):
     form = DeviceForm(request.POST or None)
@@ -38,6 +40,7 @@ def device_add(request):
     return render(request, "devices/form.html", {"form": form, "device": None})
 
 
+@sensitive_post_parameters("client_secret")
 @role_required(CUSTOMER_SUCCESS)
 def device_edit(request, pk):
     device = get_object_or_404(Device, pk=pk)

@@ -1,9 +1,12 @@
 """Onboarding checks the credentials before saving; the secret is write-only everywhere."""
 
 import logging
+import sys
 
 import pytest
+from django.core.signals import got_request_exception
 from django.urls import reverse
+from django.views.debug import ExceptionReporter
 
 from devices import inventory, tasks
 from devices.models import Device, InventoryRun
@@ -141,3 +144,24 @@ def test_the_demo_tenant_is_onboarded_through_the_form_and_twice_is_fine(fake, d
     with pytest.raises(OnboardingRejected) as rejected:
         onboard_demo_device({**tenant, "client_secret": "wrong"})
     assert "wrong" not in str(rejected.value) and SECRET not in str(rejected.value)
+
+
+def test_a_crash_report_during_onboarding_hides_the_secret(fake, cs_client):
+    """What production e-mails to ADMINS on a 500 (the error reporter, DEBUG off) leaves the secret out."""
+    reports = []
+
+    def report(sender, request, **kwargs):
+        reports.append(ExceptionReporter(request, *sys.exc_info()).get_traceback_html())
+
+    def crash(tenant):
+        raise RuntimeError("unexpected")
+
+    fake.subscriptions.verify_credentials = crash
+    cs_client.raise_request_exception = False
+    got_request_exception.connect(report)
+    try:
+        assert cs_client.post(reverse("devices:add"), form_data()).status_code == 500
+    finally:
+        got_request_exception.disconnect(report)
+    assert "client_secret" in reports[0] and "RuntimeError" in reports[0]
+    assert SECRET not in reports[0]
