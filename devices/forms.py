@@ -69,6 +69,8 @@ class DeviceForm(forms.ModelForm):
         self.subscriptions_seen = []
         if self.instance.pk:
             self.initial["expected_subscriptions"] = "\n".join(self.instance.expected_subscriptions)
+            self.fields["client_secret"].required = False
+            self.fields["client_secret"].help_text = "Leave blank to keep the stored secret. Never shown."
 
     def clean_tenant_id(self):
         return self._azure_id("tenant_id")
@@ -102,12 +104,13 @@ class DeviceForm(forms.ModelForm):
             self.check_credentials(cleaned)
         return cleaned
 
-    @sensitive_variables("cleaned", "tenant")
+    @sensitive_variables("cleaned", "tenant", "secret")
     def check_credentials(self, cleaned):
         from ascmon.azure.credentials import Tenant
         from devices.inventory import azure
 
-        tenant = Tenant(cleaned["tenant_id"], cleaned["client_id"], cleaned["client_secret"])
+        secret = cleaned["client_secret"] or self.instance.tenant().client_secret
+        tenant = Tenant(cleaned["tenant_id"], cleaned["client_id"], secret)
         try:
             azure.subscriptions.verify_credentials(tenant)
             self.subscriptions_seen = azure.subscriptions.list_subscriptions(tenant)
@@ -126,7 +129,8 @@ class DeviceForm(forms.ModelForm):
 
     def save(self, commit=True):
         device = super().save(commit=False)
-        device.set_secret(self.cleaned_data["client_secret"])
+        if self.cleaned_data["client_secret"]:
+            device.set_secret(self.cleaned_data["client_secret"])
         if commit:
             device.save()
         return device

@@ -165,3 +165,18 @@ def test_a_crash_report_during_onboarding_hides_the_secret(fake, cs_client):
         got_request_exception.disconnect(report)
     assert "client_secret" in reports[0] and "RuntimeError" in reports[0]
     assert SECRET not in reports[0]
+
+
+def test_editing_a_device_keeps_the_secret_when_left_blank_and_rechecks_the_credentials(fake, cs_client):
+    cs_client.post(reverse("devices:add"), form_data())
+    device = Device.objects.get()
+    edit = reverse("devices:edit", args=[device.pk])
+    response = cs_client.post(edit, form_data(client_secret="", contacts="new@contoso.example"))
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.contact_list() == ["new@contoso.example"]
+    assert device.tenant().client_secret == SECRET
+    response = cs_client.post(edit, form_data(client_secret="wrong"))
+    assert "client secret" in response.context["form"].errors["client_secret"][0]
+    device.refresh_from_db()
+    assert device.tenant().client_secret == SECRET
