@@ -119,7 +119,7 @@ def test_the_storage_exfiltration_sample_shows_its_typed_properties(device, anal
     alert = Alert.objects.get()
     assert alert.details.typed_properties["extracted_bytes"] == 146800640
     html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
-    assert "146800640" in html and "eicarTestStorageContainer" in html and 'id="usual-context"' in html
+    assert "146800640" in html and "eicarTestStorageContainer" in html and 'id="alert-context"' in html
 
 
 def test_importing_the_same_file_twice_changes_nothing(device):

@@ -165,11 +165,11 @@ def test_detail_page_has_the_decision_support_spot_only_for_storage_alerts(devic
         Alert.objects.get(alert_type="VM_EICAR"),
     )
     assert (
-        'id="usual-context"'
+        'id="alert-context"'
         in analyst_client.get(reverse("alerts:detail", args=[storage.pk])).content.decode()
     )
     assert (
-        'id="usual-context"'
+        'id="alert-context"'
         not in analyst_client.get(reverse("alerts:detail", args=[vm.pk])).content.decode()
     )
 
