@@ -93,8 +93,15 @@ def stop_process(process, timeout=10):
 
 
 def start_arm_simulator(
-    size="small", seed=1, azurite_url="http://127.0.0.1:10000", now=None, extra_alerts=0, page_size=20
+    size="small",
+    seed=1,
+    azurite_url="http://127.0.0.1:10000",
+    now=None,
+    extra_alerts=0,
+    page_size=20,
+    faults=(),
 ):
+    """The simulator in its own process; `faults` are switched on from the start (see ArmSimulator)."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     command = [
         sys.executable,
@@ -112,6 +119,8 @@ def start_arm_simulator(
         str(extra_alerts),
         "--page-size",
         str(page_size),
+        "--faults",
+        json.dumps(list(faults)),
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True)
     line = process.stdout.readline()
