@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from ascmon.azure import resources, security, subscriptions
-from ascmon.azure.errors import BadCredentials, Forbidden, Throttled, Transient
+from ascmon.azure.errors import BadCredentials, Forbidden, NotFound, Throttled, Transient
 
 pytestmark = pytest.mark.peers
 
@@ -155,3 +155,9 @@ def test_an_unreachable_token_endpoint_is_transient_not_bad_credentials(simulate
     settings.AZURE_AUTHORITY_HOST = "https://127.0.0.1:9"  # nothing listens on the discard port
     with pytest.raises(Transient):
         subscriptions.verify_credentials(simulated_azure.tenant())
+
+
+def test_an_unknown_subscription_is_not_found(simulated_azure):
+    with pytest.raises(NotFound) as caught:
+        resources.count_resources(simulated_azure.tenant(), "00000000-0000-4000-8000-00000000abcd")
+    assert caught.value.code == "SubscriptionNotFound"
