@@ -6,10 +6,12 @@ retention. Its "fixed" state repairs all of it.
 """
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from devices import tasks
 from devices.choices import FindingKind, NotificationEvent, RunOutcome
@@ -160,3 +162,15 @@ def test_the_secret_never_appears_in_pages_logs_errors_or_the_admin(azure, clien
     assert secret not in caplog.text
     assert secret not in str(list(InventoryRun.objects.values_list("errors", "snapshot")))
     assert all(secret not in message.body for message in mail.outbox)
+
+
+def test_an_unreachable_tenant_goes_stale_and_the_next_good_sync_resolves_it(azure, device, settings):
+    settings.STALE_AFTER_MINUTES = 30
+    Device.objects.filter(pk=device.pk).update(last_successful_sync_at=timezone.now() - timedelta(hours=1))
+    azure.arm.add_faults({"kind": "500", "match": "/subscriptions", "count": -1})
+    assert tasks.run_inventory(device.id) == RunOutcome.FAILED
+    assert FindingKind.DATA_STALE in open_kinds(device)
+    assert open_kinds(device) >= SCENARIO_KINDS  # a failed run resolves nothing
+    azure.arm.clear_faults()
+    assert tasks.run_inventory(device.id) == RunOutcome.SUCCESS
+    assert open_kinds(device) == SCENARIO_KINDS
