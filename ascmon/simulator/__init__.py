@@ -3,7 +3,8 @@
 scenario.py          the customers (tenants, subscriptions, resources, plans, storage accounts), by seed
 scenario_alerts.py   their Defender alerts as 2022-01-01 REST JSON, from alert_catalog.py
 storage_activity.py  storage log content (classic and Azure Monitor), usual behaviour and an exfiltration
-server.py            the ARM simulator (HTTPS, trustme CA): routes.py answers, state.py remembers changes
+server.py            the ARM simulator (HTTPS, trustme CA): identity.py issues tokens, routes.py answers
+                     (rest.py shapes), state.py remembers changes
 loader.py, feeder.py fill Azurite with logging settings and log blobs, and keep it growing
 azurite.py           start/stop Azurite; launcher.py starts everything for `demo`, `simulate` and the tests
 """

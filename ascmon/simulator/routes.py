@@ -2,121 +2,15 @@
 
 import json
 import re
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from urllib.parse import parse_qs
 
+from ascmon.simulator.identity import authenticate, expired, openid_configuration, token
+from ascmon.simulator.rest import Response, arm_error
 from ascmon.simulator.scenario import account_key
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = r"(?:/resourceGroups/(?P<rg>[^/]+))?"
 LOC = r"/providers/Microsoft\.Security/locations/(?P<loc>[^/]+)/alerts"
 ACCOUNT = SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Storage/storageAccounts/(?P<name>[^/]+)"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: bytes
-    base_url: str
-    claims: dict = None
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: object = None
-    headers: dict = field(default_factory=dict)
-    content_type: str = "application/json; charset=utf-8"
-    delay: float = 0
-    truncate: bool = False
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-
-def arm_error(status, code, message, **headers):
-    return Response(status, {"error": {"code": code, "message": message}}, headers)
-
-
-def aad_error(status, error, code, description):
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-    body = {
-        "error": error,
-        "error_description": f"AADSTS{code}: {description}\r\nTrace ID: {uuid.uuid4()}\r\nTimestamp: {stamp}",
-        "error_codes": [code],
-        "timestamp": stamp,
-    }
-    return Response(status, body)
-
-
-# ---- tokens -------------------------------------------------------------------------------------------
-
-
-def openid_configuration(state, signer, request, tenant):
-    base = f"{request.base_url}/{tenant}"
-    return Response(
-        200,
-        {
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-            "issuer": f"{base}/v2.0",
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
-            "response_types_supported": ["code", "id_token", "token"],
-            "tenant_region_scope": "EU",
-        },
-    )
-
-
-def token(state, signer, request, tenant):
-    form = {k: v[-1] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
-    known = {t.tenant_id: t for t in state.scenario.tenants}
-    app = known.get(tenant)
-    if app is None:
-        message = f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
-        return aad_error(400, "invalid_request", 90002, message + "signing into the correct cloud.")
-    client_id = form.get("client_id", "")
-    if client_id != app.client_id:
-        message = f"Application with identifier '{client_id}' was not found in the directory '{app.name}'."
-        return aad_error(400, "unauthorized_client", 700016, message)
-    if form.get("client_secret") != app.client_secret:
-        message = (
-            "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-            f"secret value, not the client secret ID, for a secret added to app '{client_id}'."
-        )
-        return aad_error(401, "invalid_client", 7000215, message)
-    access_token = signer.issue(tenant, client_id)
-    return Response(
-        200,
-        {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access_token},
-    )
-
-
-def authenticate(signer, request):
-    """Claims of a valid bearer token, or the 401 Response ARM would send."""
-    header = request.headers.get("authorization", "")
-    challenge = {
-        "WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", error="invalid_token"'
-    }
-    if not header.lower().startswith("bearer "):
-        message = "Authentication failed. The 'Authorization' header is missing."
-        return None, arm_error(401, "AuthenticationFailed", message, **challenge)
-    claims = signer.claims(header[7:].strip())
-    if claims is None:
-        return None, arm_error(401, "InvalidAuthenticationToken", "The access token is invalid.", **challenge)
-    if claims["exp"] < datetime.now(UTC).timestamp():
-        return None, expired(**challenge)
-    return claims, None
-
-
-def expired(**headers):
-    now = datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S")
-    message = f"The access token expiry UTC time '{now}' is earlier than current UTC time '{now}'."
-    return arm_error(401, "ExpiredAuthenticationToken", message, **headers)
 
 
 # ---- subscriptions ------------------------------------------------------------------------------------

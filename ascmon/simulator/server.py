@@ -11,9 +11,6 @@ prints one JSON line {"url", "ca", ...} when it listens.
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import json
 import os
 import ssl
@@ -29,33 +26,9 @@ import trustme
 
 from ascmon.simulator import routes
 from ascmon.simulator import scenario as scenario_module
+from ascmon.simulator.identity import TokenSigner
+from ascmon.simulator.rest import Request
 from ascmon.simulator.state import SimulatorState
-
-TOKEN_LIFETIME = 3600
-
-
-class TokenSigner:
-    """Opaque bearer tokens the simulator can check: base64(json claims) + HMAC."""
-
-    def __init__(self):
-        self.key = os.urandom(32)
-
-    def issue(self, tenant_id, client_id, lifetime=TOKEN_LIFETIME):
-        claims = {"tid": tenant_id, "appid": client_id, "exp": int(time.time()) + lifetime}
-        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-        return f"sim.{body}.{self._sign(body)}"
-
-    def _sign(self, body):
-        return hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
-
-    def claims(self, token):
-        try:
-            _, body, signature = token.split(".")
-        except ValueError:
-            return None
-        if not hmac.compare_digest(signature, self._sign(body)):
-            return None
-        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -79,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        request = routes.Request(
+        request = Request(
             method=method,
             path=parts.path,
             query={k: v[-1] for k, v in parse_qs(parts.query).items()},
