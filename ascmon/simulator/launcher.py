@@ -5,8 +5,10 @@ fixtures in tests/peers.py use `start_arm_simulator` and `start_azurite` directl
 runs in its own session, so the demo can stop each group without touching the terminal's.
 """
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -195,6 +197,8 @@ def start_demo_peers(size="default", stdout=None, seed=1, feed=True):
     scenario = scenario_module.build(seed, size, now)
     write = stdout.write if stdout is not None else (lambda text: None)
     azurite = start_azurite(scenario)
+    # The demo stops the processes itself; the storage folder goes when this process exits.
+    atexit.register(shutil.rmtree, azurite.location, True)
     processes = [azurite.process]
     try:
         arm = start_arm_simulator(size, seed, f"http://127.0.0.1:{azurite.port}", now)

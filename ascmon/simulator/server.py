@@ -13,6 +13,8 @@ prints one JSON line {"url", "ca", ...} when it listens.
 import argparse
 import json
 import os
+import shutil
+import signal
 import ssl
 import sys
 import tempfile
@@ -148,12 +150,19 @@ def main(argv=None):
     server.state.add_faults(json.loads(args.faults))
     print(json.dumps({"url": server.base_url, "ca": ca_path, "now": now.isoformat(), "pid": os.getpid()}))
     sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)  # the demo and the fixtures stop us with SIGTERM
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.shutdown()
+        if not args.folder:
+            shutil.rmtree(os.path.dirname(ca_path), ignore_errors=True)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
