@@ -161,3 +161,21 @@ def test_an_unknown_subscription_is_not_found(simulated_azure):
     with pytest.raises(NotFound) as caught:
         resources.count_resources(simulated_azure.tenant(), "00000000-0000-4000-8000-00000000abcd")
     assert caught.value.code == "SubscriptionNotFound"
+
+
+def test_a_token_from_another_tenant_is_bad_credentials_with_reason_wrong_tenant(settings):
+    from ascmon.azure.credentials import Tenant
+    from ascmon.simulator import launcher
+
+    arm = launcher.start_arm_simulator("default")  # the default scenario has a second tenant
+    try:
+        settings.AZURE_MANAGEMENT_URL = settings.AZURE_AUTHORITY_HOST = arm.url
+        settings.AZURE_CA_BUNDLE = arm.ca
+        contoso, fabrikam = arm.scenario.tenants
+        other = Tenant(fabrikam.tenant_id, fabrikam.client_id, fabrikam.client_secret)
+        with pytest.raises(BadCredentials) as caught:
+            resources.count_resources(other, contoso.subscriptions[0].subscription_id)
+        assert caught.value.reason == "wrong_tenant"
+        assert caught.value.code == "InvalidAuthenticationTokenTenant"
+    finally:
+        arm.stop()

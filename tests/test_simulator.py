@@ -224,3 +224,11 @@ def _tenant(details):
     from ascmon.azure.credentials import Tenant
 
     return Tenant(details["tenant_id"], details["client_id"], details["client_secret"])
+
+
+def test_bigger_sizes_add_a_tenant_and_more_alerts():
+    now = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+    small, default = scenario_module.build(1, "small", now), scenario_module.build(1, "default", now)
+    assert len(default.tenants) == len(small.tenants) + 1
+    assert sum(map(len, default.alerts.values())) > 3 * sum(map(len, small.alerts.values()))
+    assert default.appear_after and not small.appear_after  # the demo sees alerts arrive while it runs
