@@ -62,8 +62,12 @@ def test_demo_serves_login_and_stops_everything_on_ctrl_c(tmp_path):
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=60)
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
+        if demo.poll() is None:  # the test failed: take down the demo and everything it started
+            for pid in children_of(demo.pid) | {demo.pid}:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
     assert "password of each is 'demo'" in output
     time.sleep(0.5)
     alive = children_of(os.getpid()) & spawned
