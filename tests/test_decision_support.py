@@ -236,3 +236,22 @@ def test_every_storage_anomaly_family_has_a_provider():
         assert provider_for(alert_type) is not None, alert_type
     assert provider_for("Storage.Files_DeletionAnomaly").focus == "delete"
     assert provider_for("VM_EICAR") is None
+
+
+@pytest.mark.django_db
+def test_the_alert_page_makes_the_same_number_of_queries_for_one_day_or_two_weeks_of_logs(analyst_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for days, name in ((1, "Short"), (15, "Long")):
+        device, account, spec = make_device(name)
+        account.name = f"acct{name.lower()}"
+        account.save()
+        episode = exfiltration_episode(account.name, NOW, SEED)
+        ingest_generated_logs(account, spec, episode, days=days)
+        alert = exfiltration_alert(device, account, episode)
+        with CaptureQueriesContext(connection) as queries:
+            assert analyst_client.get(reverse("alerts:detail", args=[alert.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
