@@ -39,6 +39,8 @@ class UsualContext:
     provider: Provider
     account: object = None
     problem: str = ""
+    note: str = ""
+    account_baseline: object = None
     fix_url: str = ""
     fix_label: str = ""
     who: dict = field(default_factory=dict)
@@ -183,8 +185,12 @@ def principal_context(alert, spec):
     client_ip = typed(alert).get("client_ip") or ""
     who = pick_principal(in_window, client_ip, spec.focus)
     if who is None:
-        result.problem = "The storage logs of the alert window hold no operation from the alert's client."
-        return result
+        # The alert's client left no line in the window: the account's own usual still answers "is this odd?"
+        who = account_wide(in_window)
+        result.note = (
+            f"The alert's client {client_ip or ''} made no logged request to {account.name} in the alert "
+            "window; the numbers below are for all principals on the account."
+        ).replace("client  made", "client made")
     result.who = who
     fill_baseline(result, account, who, start, end, spec)
     fill_sightings(result, account, who, start)
@@ -257,6 +263,20 @@ def pick_principal(in_window, client_ip, focus):
     }
 
 
+def account_wide(in_window):
+    """Everyone on the account: used when the alert's client cannot be found in the window's logs."""
+    return {
+        "kind": None,
+        "id": "",
+        "upns": [],
+        "app_ids": [],
+        "ips": [],
+        "user_agents": [],
+        "auth_types": sorted(set(in_window.exclude(auth_type="").values_list("auth_type", flat=True))),
+        "label": "all principals on the account",
+    }
+
+
 def principal_label(kind, principal_id):
     return {
         "account": f"shared key of account {principal_id}",
@@ -267,28 +287,37 @@ def principal_label(kind, principal_id):
 
 
 def principal_rows(account, who):
-    return LogAggregate.objects.filter(account=account, principal_kind=who["kind"], principal_id=who["id"])
+    rows = LogAggregate.objects.filter(account=account)
+    if who["kind"] is None:
+        return rows
+    return rows.filter(principal_kind=who["kind"], principal_id=who["id"])
 
 
-def fill_baseline(result, account, who, start, end, spec):
-    since = start - timedelta(days=settings.BASELINE_DAYS)
+def hourly_of(rows, since, end, focus):
+    """One HourPoint per hour: bytes of the focus kind (read/delete...) and operations by name."""
     hourly = (
-        principal_rows(account, who)
-        .filter(window_start__gte=since, window_start__lt=end)
+        rows.filter(window_start__gte=since, window_start__lt=end)
         .annotate(hour=TruncHour("window_start"))
         .values("hour", "operation", "kind")
         .annotate(moved=Sum("response_bytes"), ops=Sum("count"))
         .order_by("hour")
     )
-    rows = [
-        (r["hour"], r["operation"], r["moved"] if r["kind"] == spec.focus else 0, r["ops"]) for r in hourly
-    ]
-    series = baseline.hourly_series(rows, since, end)
+    data = [(r["hour"], r["operation"], r["moved"] if r["kind"] == focus else 0, r["ops"]) for r in hourly]
+    return baseline.hourly_series(data, since, end)
+
+
+def fill_baseline(result, account, who, start, end, spec):
+    since = start - timedelta(days=settings.BASELINE_DAYS)
+    series = hourly_of(principal_rows(account, who), since, end, spec.focus)
     before = [point for point in series if point.hour < start]
     during = [point for point in series if point.hour >= start]
     result.baseline = baseline.baseline_of(before, settings.BASELINE_DAYS)
     result.window_bytes = sum(point.bytes_read for point in during)
     result.ratio = baseline.ratio_to_usual(result.window_bytes, end - start, result.baseline)
+    if not result.baseline.active_hours and who["kind"] is not None:
+        # A principal never seen before: compare with what the whole account usually moves instead.
+        everyone = hourly_of(LogAggregate.objects.filter(account=account), since, start, spec.focus)
+        result.account_baseline = baseline.baseline_of(everyone, settings.BASELINE_DAYS)
     result.hourly = series
     result.bytes_figure = charts.bytes_read_per_hour(
         series, start, end, p95=result.baseline.p95_bytes_per_hour
@@ -325,12 +354,16 @@ def fill_sightings(result, account, who, start):
     result.sightings = sightings
     now = result.window[1]  # "first seen today" is relative to the alert, not to when someone reads it
     new = [(s["kind"], s["value"], s["first_seen"]) for s in sightings if s["new"] and s["kind"] == "IP"]
-    result.summary = verb_for(
-        result.provider.focus,
-        baseline.summary_line(
-            result.window_bytes, result.window[1] - result.window[0], result.baseline, new, now=now
-        ),
+    line = baseline.summary_line(
+        result.window_bytes, result.window[1] - result.window[0], result.baseline, new, now=now
     )
+    ratio = result.account_baseline and baseline.ratio_to_usual(
+        result.window_bytes, result.window[1] - result.window[0], result.account_baseline
+    )
+    if ratio:
+        usual = baseline.human_bytes(result.account_baseline.p95_bytes_per_hour)
+        line += f"; the whole account usually moves {usual} an hour at the 95th percentile ({ratio:,.0f}×)"
+    result.summary = verb_for(result.provider.focus, line)
 
 
 def verb_for(focus, line):
@@ -341,6 +374,8 @@ def fill_elsewhere(result, alert, account, who, start, end):
     """The same principal on the device's other accounts in the window, and other alerts on its entities."""
     from alerts.models import Alert
 
+    if who["kind"] is None:
+        return
     result.elsewhere = list(
         LogAggregate.objects.filter(
             account__device=account.device_id,

@@ -255,3 +255,27 @@ def test_the_alert_page_makes_the_same_number_of_queries_for_one_day_or_two_week
             assert analyst_client.get(reverse("alerts:detail", args=[alert.pk])).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_an_alert_whose_client_left_no_log_line_shows_the_whole_account_and_says_so(analyst_client):
+    device, account, spec = make_device()
+    episode = exfiltration_episode(account.name, NOW, SEED)
+    ingest_generated_logs(account, spec, episode, days=3)
+    alert = exfiltration_alert(device, account, episode)
+    alert.details.typed_properties["client_ip"] = "198.51.100.9"
+    alert.details.save()
+    html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert "made no logged request to contosodata" in html
+    assert "all principals on the account" in html
+    assert 'id="usual-summary"' in html
+
+
+@pytest.mark.django_db
+def test_a_principal_never_seen_before_is_compared_with_the_whole_account(analyst_client):
+    device, account, spec = make_device()
+    episode = exfiltration_episode(account.name, NOW, SEED)
+    ingest_generated_logs(account, spec, episode, days=3)
+    alert = exfiltration_alert(device, account, episode)
+    html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert "the whole account usually moves" in html
