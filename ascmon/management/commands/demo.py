@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -43,6 +44,8 @@ class Command(BaseCommand):
         try:
             call_command("migrate", verbosity=0, interactive=False)
             self.create_demo_users()
+            # Customers' notification e-mails go to files, not over the terminal.
+            os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
             env = os.environ.copy()
             peers = None if no_peers else self.start_peers(size, env)
             self.spawn(
@@ -55,6 +58,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Log in as analyst, customer or admin; the password of each is 'demo' (demo only)."
             )
+            if os.environ["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+                self.stdout.write(f"Notification e-mails are written to {settings.EMAIL_FILE_PATH}/.")
             self.stdout.write("Press Ctrl-C to stop everything.\n")
             self.watch()
         except KeyboardInterrupt:
