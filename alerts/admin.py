@@ -14,38 +14,13 @@ from alerts.models import (
     RejectedAlert,
     SuppressionRule,
 )
-from ascmon.roles import ADMIN, roles_of
+from ascmon.admin_site import RecordAdmin, RoleAdmin
 
 SHOWN_MATCHES = 20
 
 
-class RoleAdmin(admin.ModelAdmin):
-    """The admin group may do everything here, without per-model Django permissions."""
-
-    def has_module_permission(self, request):
-        return ADMIN in roles_of(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return ADMIN in roles_of(request.user)
-
-    def has_add_permission(self, request):
-        return ADMIN in roles_of(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return ADMIN in roles_of(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return ADMIN in roles_of(request.user)
-
-
-class ReadOnlyAdmin(RoleAdmin):
-    """Records ascmon writes itself: admins look, nobody edits or deletes."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(RecordAdmin):
+    """Records ascmon writes itself and keeps: nobody deletes them either."""
 
     def has_delete_permission(self, request, obj=None):
         return False

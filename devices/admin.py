@@ -3,37 +3,8 @@ from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ascmon.roles import ADMIN, roles_of
+from ascmon.admin_site import RecordAdmin, RoleAdmin
 from devices.models import Device, Finding, InventoryRun, Notification
-
-
-class RoleAdmin(admin.ModelAdmin):
-    """The admin group may do everything here, without per-model Django permissions."""
-
-    def has_module_permission(self, request):
-        return ADMIN in roles_of(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return ADMIN in roles_of(request.user)
-
-    def has_add_permission(self, request):
-        return ADMIN in roles_of(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return ADMIN in roles_of(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return ADMIN in roles_of(request.user)
-
-
-class RecordAdmin(RoleAdmin):
-    """What inventories write: admins look, nobody edits by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class DeviceAdminForm(forms.ModelForm):
