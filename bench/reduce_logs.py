@@ -85,17 +85,20 @@ def duckdb_run(folder, threads):
 
 
 def peak_rss(files):
-    """Peak RSS (MB) of one process reducing `files` with one worker."""
+    """Peak RSS (MB) of one process reducing `files` with one worker. The child reads its own VmHWM:
+    getrusage's ru_maxrss of a forked child also counts the parent's pages at fork (DuckDB's, here)."""
     code = (
         "import sys, json; from storage_logs.reduce import reduce_paths; "
-        "print(json.dumps(reduce_paths(sys.argv[1:], workers=1)))"
+        "result = reduce_paths(sys.argv[1:], workers=1); "
+        "status = open('/proc/self/status').read(); "
+        "kb = int(status.split('VmHWM:')[1].split()[0]); "
+        "print(json.dumps([kb, result]))"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, *map(str, files)], cwd=ROOT, stdout=subprocess.PIPE
-    )
-    output = process.stdout.read()
-    _, _, usage = os.wait4(process.pid, 0)
-    return usage.ru_maxrss / 1024, json.loads(output)
+    output = subprocess.run(
+        [sys.executable, "-c", code, *map(str, files)], cwd=ROOT, stdout=subprocess.PIPE, check=True
+    ).stdout
+    kb, result = json.loads(output)
+    return kb / 1024, result
 
 
 def files_totalling(folder, gigabytes):

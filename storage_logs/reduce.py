@@ -13,7 +13,7 @@ from pathlib import Path
 from storage_logs import parse
 from storage_logs.aggregate import Aggregator, serialized_size
 
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024  # as fast as 16 MB here, with a quarter of the peak memory
 SUFFIXES = (".log", ".json", ".txt", ".csv")
 
 
