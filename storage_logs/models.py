@@ -1,3 +1,6 @@
+import hashlib
+from collections import Counter
+
 from django.conf import settings
 from django.db import models
 
@@ -148,9 +151,27 @@ class LogAggregate(models.Model):
     sample_objects = models.JSONField(default=list)
     sample_request_ids = models.JSONField(default=list)
     source_blob = models.CharField(max_length=1100, blank=True)
+    group_key = models.CharField(max_length=32, default="", editable=False)
+
+    IDENTITY = (
+        "operation", "status_class", "auth_type", "principal_kind", "principal_id", "upn", "app_id",
+        "client_ip", "user_agent", "container", "object_key",
+    )  # fmt: skip
+    TIMES = ("window_start", "window_end", "first_time", "last_time")
+    SUMS = ("count", "request_bytes", "response_bytes", "latency_ms_sum", "server_ms_sum")
+    MINS = ("request_bytes_min", "response_bytes_min", "latency_ms_min", "server_ms_min")
+    MAXS = ("request_bytes_max", "response_bytes_max", "latency_ms_max", "server_ms_max")
 
     class Meta:
         ordering = ["window_start"]
+        constraints = [
+            # group_key first: a batch looks its rows up by account and group_key__in.
+            models.UniqueConstraint(
+                fields=["account", "group_key", "window_start", "kind"],
+                name="uniq_log_aggregate_group",
+                condition=~models.Q(group_key=""),
+            )
+        ]
         indexes = [
             models.Index(fields=["account", "principal_id", "window_start"], name="agg_account_principal"),
             models.Index(fields=["account", "window_start"], name="agg_account_window"),
@@ -158,6 +179,52 @@ class LogAggregate(models.Model):
 
     def __str__(self):
         return f"{self.operation} ×{self.count} {self.principal_kind}:{self.principal_id} {self.window_start}"
+
+    @classmethod
+    def key_of(cls, record):
+        """A digest of the policy's key values (blank when the policy ignores a field)."""
+        text = "\x1f".join(str(record[name]) for name in cls.IDENTITY)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    @property
+    def slot(self):
+        return (self.kind, self.window_start, self.group_key)
+
+    def as_record(self, names):
+        """The aggregate as the engine's record dict (keys `names`), times as ISO text."""
+        return {
+            name: getattr(self, name).isoformat() if name in self.TIMES else getattr(self, name)
+            for name in names
+        }
+
+    def merge(self, other):
+        """Fold another aggregate of the same group and window into this one, losing nothing countable."""
+        for name in self.SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for names, pick in ((self.MINS, min), (self.MAXS, max)):
+            for name in names:
+                setattr(self, name, pick(getattr(self, name), getattr(other, name)))
+        self.first_time, self.last_time = (
+            min(self.first_time, other.first_time),
+            max(self.last_time, other.last_time),
+        )
+        self.status_counts = dict(
+            sorted((Counter(self.status_counts) + Counter(other.status_counts)).items())
+        )
+        self.distinct_objects = merged_distinct(self, other)
+        self.sample_objects = sorted({*self.sample_objects, *other.sample_objects})[: aggregate.SAMPLES]
+        ids = self.sample_request_ids + [
+            i for i in other.sample_request_ids if i not in self.sample_request_ids
+        ]
+        self.sample_request_ids = ids[: aggregate.SAMPLE_IDS]
+
+
+def merged_distinct(one, other):
+    """Distinct objects of two aggregates: exact while each one's samples hold all its objects (always so
+    when the policy keys by object), else the larger count, a lower bound."""
+    union = {*one.sample_objects, *other.sample_objects}
+    complete = all(a.distinct_objects == len(a.sample_objects) for a in (one, other))
+    return len(union) if complete else max(one.distinct_objects, other.distinct_objects, len(union))
 
 
 class DailyVolume(models.Model):

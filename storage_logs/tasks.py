@@ -189,23 +189,78 @@ def _store_batch(account, container, info, hour, offset, consumed, text, policie
     rows = engine.close()
     lines, raw = text.count("\n"), len(text.encode())
     billable = int(raw * JSON_BILLABLE_FACTOR) if is_json else raw
-    agg_bytes = sum(serialized_size(row) for row in rows)
+    fields = list(rows[0]) if rows else []
+    batch = _fold_batch(account, rows, f"{container}/{info.name}")
     saved = {
         "lines": lines, "rejected": rejects.count - before, "duplicates": len(records) - engine.accepted,
-        "records": len(rows), "bytes_read": consumed,
+        "bytes_read": consumed,
     }  # fmt: skip
-    try:
-        with transaction.atomic():
-            if not _advance(account, container, info, offset, consumed, lines):
-                raise _Lost
-            LogAggregate.objects.bulk_create(
-                _aggregate(account, row, f"{container}/{info.name}") for row in rows
-            )
-            _add_volume(account, hour.date(), saved, raw, billable, agg_bytes)
-            _remember(account, hour, b"".join(new))
-    except (_Lost, IntegrityError):
-        return None
-    return saved
+    for _attempt in range(3):  # a unique-constraint race with another blob's batch: look again
+        try:
+            with transaction.atomic():
+                if not _advance(account, container, info, offset, consumed, lines):
+                    raise _Lost
+                saved["records"], agg_bytes = _merge_stored(account, batch, fields)
+                _add_volume(account, hour.date(), saved, raw, billable, agg_bytes)
+                _remember(account, hour, b"".join(new))
+            return saved
+        except _Lost:
+            return None
+        except IntegrityError:
+            continue
+    return None
+
+
+def _fold_batch(account, rows, source):
+    """The batch's aggregates, one per (kind, window, group key) (the engine may name two keys alike)."""
+    folded = {}
+    for row in rows:
+        aggregate = _aggregate(account, row, source)
+        if aggregate.slot in folded:
+            folded[aggregate.slot].merge(aggregate)
+        else:
+            folded[aggregate.slot] = aggregate
+    return folded
+
+
+def _merge_stored(account, batch, fields):
+    """Merge the batch into the rows of the same groups, insert the rest: (records added, bytes added)."""
+    stored = _stored_rows(account, batch)
+    added, merged, grown = [], [], 0
+    for slot, aggregate in batch.items():
+        row = stored.get(slot)
+        if row is None:
+            aggregate.pk = None  # a retried attempt may have set it before rolling back
+            added.append(aggregate)
+            grown += serialized_size(aggregate.as_record(fields))
+            continue
+        before = serialized_size(row.as_record(fields))
+        row.merge(aggregate)
+        grown += serialized_size(row.as_record(fields)) - before
+        merged.append(row)
+    LogAggregate.objects.bulk_create(added)
+    LogAggregate.objects.bulk_update(merged, MERGED_FIELDS, batch_size=500)
+    return len(added), grown
+
+
+MERGED_FIELDS = (
+    *LogAggregate.SUMS, *LogAggregate.MINS, *LogAggregate.MAXS, "first_time", "last_time", "status_counts",
+    "distinct_objects", "sample_objects", "sample_request_ids",
+)  # fmt: skip
+
+
+def _stored_rows(account, batch, chunk=500):
+    """The stored rows of the batch's groups, locked until the transaction ends; a query per 500 groups."""
+    keys = sorted({key for _, _, key in batch})
+    stored = {}
+    for i in range(0, len(keys), chunk):
+        rows = (
+            LogAggregate.objects.select_for_update()
+            .filter(account=account, group_key__in=keys[i : i + chunk])
+            .exclude(group_key="")
+        )  # lets PostgreSQL use the partial unique index
+        stored.update((row.slot, row) for row in rows.order_by("pk"))
+    return stored
 
 
 class _Lost(Exception):
@@ -264,6 +319,7 @@ def _aggregate(account, row, source):
         first_time=_aware(row["first_time"]),
         last_time=_aware(row["last_time"]),
         source_blob=source[:1100],
+        group_key=LogAggregate.key_of(row),
         **values,
     )
 

@@ -1,0 +1,79 @@
+"""A batch's aggregates merge into the stored rows of the same group and window: one row per group."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models import Sum
+
+from ascmon.azure import blobs
+from storage_logs import parse
+from storage_logs.models import DailyVolume, LogAggregate
+from storage_logs.tasks import ingest_account_hour
+from tests.test_storage_ingest import access_of, make_account
+
+pytestmark = [pytest.mark.peers]
+DAY = datetime(2026, 5, 4, tzinfo=UTC)
+
+
+def write_line(moment, request_id, size, obj="report.csv"):
+    url = f"https://ascmonlogs1.blob.core.windows.net/data/{obj}"
+    fields = [
+        "2.0", f"{moment:%Y-%m-%dT%H:%M:%S.0000000Z}", "PutBlob", "Success", "201", "12", "10",
+        "authenticated", "ascmonlogs1", "ascmonlogs1", "blob", f'"{url}"', f'"/ascmonlogs1/data/{obj}"',
+        request_id, "0", "10.0.0.1:5000", "2021-08-06", "512", str(size), "200", "0", str(size), "",
+        "", "", "", '"azcopy/10"', "", "", "", "", "", "", "", "", "", "", "",
+    ]  # fmt: skip
+    return ";".join(fields) + "\n"
+
+
+def upload(account, azurite, hour, lines):
+    access = access_of(account, azurite)
+    blobs.ensure_container(access, "$logs")
+    body = "".join(lines).encode()
+    blobs.upload_blob(access, "$logs", f"blob/{hour:%Y/%m/%d/%H}00/000000.log", body, {})
+    return body
+
+
+@pytest.mark.django_db
+def test_a_day_window_write_spanning_two_ingested_hours_is_one_row_equal_to_its_raw_lines(azurite):
+    account, _ = make_account("ascmonlogs1", azurite)
+    key = azurite.accounts[account.name]
+    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    raw = [
+        write_line(first + timedelta(minutes=5), "r-1", 1000),
+        write_line(first + timedelta(minutes=9), "r-2", 30),
+    ]
+    raw2 = [write_line(second + timedelta(minutes=1), "r-3", 7000)]
+    for record in parse.records("".join(raw + raw2), parse.Rejects()):
+        assert record[parse.OP] == "PutBlob"
+    upload(account, azurite, first, raw)
+    ingest_account_hour(account.id, first.isoformat(), account_key=key)
+    upload(account, azurite, second, raw2)
+    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    (row,) = LogAggregate.objects.filter(account=account)
+    assert (row.count, row.request_bytes, row.request_bytes_min, row.request_bytes_max) == (3, 8030, 30, 7000)
+    assert row.status_counts == {"201": 3} and row.distinct_objects == 1
+    assert row.first_time.minute == 5 and row.last_time.hour == 10
+    assert DailyVolume.objects.get(account=account).aggregate_records == 1
+
+
+@pytest.mark.django_db
+def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
+    from storage_logs.models import AggregationPolicy
+
+    AggregationPolicy.objects.update_or_create(
+        kind="write", defaults={"by_object": False, "window_minutes": 1440}
+    )
+    account, _ = make_account("ascmonlogs1", azurite)
+    key = azurite.accounts[account.name]
+    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    upload(account, azurite, first, [write_line(first, "r-1", 10, "a"), write_line(first, "r-2", 10, "b")])
+    ingest_account_hour(account.id, first.isoformat(), account_key=key)
+    upload(account, azurite, second, [write_line(second, "r-3", 10, "b")])
+    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    (row,) = LogAggregate.objects.filter(account=account)
+    assert (row.count, row.distinct_objects) == (3, 2)
+    volume = DailyVolume.objects.get(account=account)
+    assert volume.aggregate_records == LogAggregate.objects.filter(account=account).count() == 1
+    assert LogAggregate.objects.aggregate(n=Sum("count"))["n"] == volume.raw_lines == 3
