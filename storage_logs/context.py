@@ -57,15 +57,11 @@ class UsualContext:
     related_alerts: list = field(default_factory=list)
 
 
-def provider(*prefixes, title, focus="read"):
-    """Register a context provider for alert types starting with any of `prefixes` (case-insensitive)."""
-
-    def register(fn):
-        PROVIDERS.append(Provider(tuple(p.lower() for p in prefixes), title, focus, fn))
-        PROVIDERS.sort(key=lambda p: -max(len(x) for x in p.prefixes))
-        return fn
-
-    return register
+def register(*prefixes, title, focus="read", fn=None):
+    """Give alert types starting with any of `prefixes` (case-insensitive) context; `fn(alert, provider)`
+    defaults to the principal's usual behaviour on the alert's storage account."""
+    PROVIDERS.append(Provider(tuple(p.lower() for p in prefixes), title, focus, fn or principal_context))
+    PROVIDERS.sort(key=lambda p: -max(len(x) for x in p.prefixes))
 
 
 def provider_for(alert_type):
@@ -82,56 +78,6 @@ def context_for(alert):
     if chosen is None:
         return None
     return chosen.fn(alert, chosen)
-
-
-# --- the providers -------------------------------------------------------------------------------------
-
-
-@provider("Storage.Blob_DataExfiltration", "Storage.Files_DataExfiltration", title="Data extracted")
-def exfiltration(alert, spec):
-    return principal_context(alert, spec)
-
-
-@provider("Storage.Blob_DeletionAnomaly", "Storage.Files_DeletionAnomaly", title="Deletions", focus="delete")
-def deletions(alert, spec):
-    return principal_context(alert, spec)
-
-
-@provider(
-    "Storage.Blob_GeoAnomaly",
-    "Storage.Files_GeoAnomaly",
-    "Storage.Blob_SuspiciousIp",
-    "Storage.Files_SuspiciousIp",
-    "Storage.Blob_TorAnomaly",
-    "Storage.Files_TorAnomaly",
-    "Storage.Blob_AccountSas",
-    title="Access from an unusual place",
-)
-def unusual_place(alert, spec):
-    return principal_context(alert, spec)
-
-
-@provider(
-    "Storage.Blob_ApplicationAnomaly",
-    "Storage.Files_ApplicationAnomaly",
-    "Storage.Blob_SuspiciousApp",
-    "BlobStorageIdmlApplicationAnomaly",
-    title="Access by an unusual application",
-)
-def unusual_application(alert, spec):
-    return principal_context(alert, spec)
-
-
-@provider(
-    "Storage.Blob_AnonymousAccessAnomaly", "Storage.Blob_OpenContainersScanning", title="Anonymous access"
-)
-def anonymous_access(alert, spec):
-    return principal_context(alert, spec)
-
-
-@provider("Storage.", title="Storage activity")
-def any_storage_alert(alert, spec):
-    return principal_context(alert, spec)
 
 
 # --- the shared computation ----------------------------------------------------------------------------
@@ -397,3 +343,30 @@ def fill_elsewhere(result, alert, account, who, start, end):
         .filter(entities__kind="ip", entities__value__in=who["ips"])
     )
     result.related_alerts = list(related.distinct().order_by("-time_generated")[:10])
+
+
+# --- the providers: one line per family of storage alerts -------------------------------------------------
+
+register("Storage.Blob_DataExfiltration", "Storage.Files_DataExfiltration", title="Data extracted")
+register("Storage.Blob_DeletionAnomaly", "Storage.Files_DeletionAnomaly", title="Deletions", focus="delete")
+register(
+    "Storage.Blob_GeoAnomaly",
+    "Storage.Files_GeoAnomaly",
+    "Storage.Blob_SuspiciousIp",
+    "Storage.Files_SuspiciousIp",
+    "Storage.Blob_TorAnomaly",
+    "Storage.Files_TorAnomaly",
+    "Storage.Blob_AccountSas",
+    title="Access from an unusual place",
+)
+register(
+    "Storage.Blob_ApplicationAnomaly",
+    "Storage.Files_ApplicationAnomaly",
+    "Storage.Blob_SuspiciousApp",
+    "BlobStorageIdmlApplicationAnomaly",
+    title="Access by an unusual application",
+)
+register(
+    "Storage.Blob_AnonymousAccessAnomaly", "Storage.Blob_OpenContainersScanning", title="Anonymous access"
+)
+register("Storage.", title="Storage activity")
