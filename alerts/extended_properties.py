@@ -170,17 +170,16 @@ APPLICATION = Field(
     ("application", "application name", "client application", "app", "client app name", "application id"),
 )
 
+# Keys most alert types share: who the client was, and Defender's own explanation of the alert.
+CLIENT = (CLIENT_IP, USER_AGENT, CLIENT_LOCATION)
+ALERT_TEXT = (INVESTIGATION, CAUSES, INTENT, RESOURCE_TYPE)
+
 STORAGE = Extractor(
     "storage",
     ("Storage.", "BlobStorage"),
     (
-        CLIENT_IP,
-        USER_AGENT,
-        CLIENT_LOCATION,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *CLIENT,
+        *ALERT_TEXT,
         OPERATIONS,
         APPLICATION,
         Field("authentication_type", ("authentication type", "auth type", "authentication")),
@@ -235,10 +234,7 @@ VM = Extractor(
     (
         CLIENT_IP,
         USER_AGENT,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *ALERT_TEXT,
         Field(
             "host_name",
             ("compromised host", "host name", "hostname", "machine name", "computer name", "domain name"),
@@ -276,13 +272,8 @@ SQL = Extractor(
     "sql",
     ("SQL.", "SQL_"),
     (
-        CLIENT_IP,
-        USER_AGENT,
-        CLIENT_LOCATION,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *CLIENT,
+        *ALERT_TEXT,
         APPLICATION,
         Field(
             "principal_name",
@@ -325,13 +316,8 @@ KEY_VAULT = Extractor(
     "key_vault",
     ("KV_", "KeyVault"),
     (
-        CLIENT_IP,
-        USER_AGENT,
-        CLIENT_LOCATION,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *CLIENT,
+        *ALERT_TEXT,
         OPERATIONS,
         APPLICATION,
         Field(
@@ -353,13 +339,8 @@ RESOURCE_MANAGER = Extractor(
     "resource_manager",
     ("ARM_", "ARM."),
     (
-        CLIENT_IP,
-        USER_AGENT,
-        CLIENT_LOCATION,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *CLIENT,
+        *ALERT_TEXT,
         OPERATIONS,
         APPLICATION,
         Field(
@@ -384,10 +365,7 @@ DNS = Extractor(
     ("AzureDNS_", "DNS_"),
     (
         CLIENT_IP,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *ALERT_TEXT,
         Field("host_name", ("compromised host", "host name", "machine name"), as_text, "host"),
         Field("domain_name", ("domain name", "queried domain", "domain", "dns domain")),
     ),
@@ -397,13 +375,8 @@ APP_SERVICE = Extractor(
     "app_service",
     ("AppServices_", "App_"),
     (
-        CLIENT_IP,
-        USER_AGENT,
-        CLIENT_LOCATION,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *CLIENT,
+        *ALERT_TEXT,
         Field("uri", ("uri", "url", "request uri", "requested uri")),
         Field("host_name", ("host name", "hostname", "site name"), as_text, "host"),
         Field("file_name", ("file name", "file path", "file")),
@@ -416,10 +389,7 @@ CONTAINERS = Extractor(
     (
         CLIENT_IP,
         USER_AGENT,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *ALERT_TEXT,
         Field("namespace", ("namespace", "kubernetes namespace")),
         Field("container_name", ("container name", "container")),
         Field("pod_name", ("pod name", "pod")),
@@ -447,13 +417,8 @@ IDENTITY = Extractor(
         "IPC_",
     ),
     (
-        CLIENT_IP,
-        USER_AGENT,
-        CLIENT_LOCATION,
-        INVESTIGATION,
-        CAUSES,
-        INTENT,
-        RESOURCE_TYPE,
+        *CLIENT,
+        *ALERT_TEXT,
         APPLICATION,
         Field(
             "user",
