@@ -2,47 +2,41 @@
 
 A policy per operation kind (read, write, delete, other) names the fields that make two operations the
 same and the width of the time window. An aggregate keeps the count, first and last time, sums and
-min/max of bytes and latencies, status code counts, distinct objects with a few samples, and sample
-request ids. Lines Azure wrote twice (same request id and operation count in the same group) count once.
-Records are grouped with one dict lookup per line; the sums are taken per group with C-level builtins.
-No Django imports.
+min/max of bytes and latencies, status code counts, distinct objects with the three smallest as samples,
+and the first two request ids. Lines Azure wrote twice (same request id and operation count in the same
+kind and window) count once. The per-line work runs in C (storage_logs/_engine.c, built by scripts/setup);
+policies, SAS principals and the finished records are Python. No Django imports.
 """
 
 import functools
-import heapq
 import html
 import json
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 
+from storage_logs import parse
 from storage_logs.parse import (
     APPID,
     AUTH,
     CONTAINER,
     DATE,
-    E2E,
     HCLASS,
     HH,
-    HTTP,
     IP,
-    MM,
     OBJECT,
     OID,
     OP,
-    OPC,
-    REQ,
     REQUESTER,
-    RESP,
-    RID,
     SIG,
-    SRV,
-    TIME,
     UA,
     UPN,
     principal_of,
 )  # fmt: skip
+
+try:
+    from storage_logs import _engine
+except ImportError as error:  # pragma: no cover - a checkout that skipped scripts/setup
+    raise ImportError("storage_logs/_engine.c is not built: run scripts/setup") from error
 
 KINDS = ("read", "write", "delete", "other")
 FIELD_INDICES = {
@@ -61,7 +55,8 @@ SAMPLES = 3
 SAMPLE_IDS = 2
 LATENESS = timedelta(hours=2)
 READ_PREFIXES = ("Get", "List", "Query", "Peek", "Head")
-_getters = {index: itemgetter(index) for index in (RID, OPC, REQ, RESP, E2E, SRV, TIME, HTTP)}
+CLEAN_HEADER = parse.CLEAN_HEADER.encode()
+EPOCH = datetime(1970, 1, 1)
 
 
 def kind_of(operation):
@@ -101,124 +96,73 @@ DEFAULT_POLICIES = {
 }
 
 
-class _Route(dict):
-    """operation name → (key getter, groups of this chunk, policy), filled on first sight of an operation."""
-
-    def __init__(self, engine):
-        super().__init__()
-        self.engine = engine
-
-    def __missing__(self, operation):
-        policy = self.engine.policies[kind_of(operation)]
-        indices = self.engine.indices[policy.kind]
-        self[operation] = (itemgetter(*indices), self.engine.pending[policy.kind], policy)
-        return self[operation]
-
-
-class _State:
-    __slots__ = (
-        "policy", "key", "start", "count", "first", "last", "seen", "statuses", "objects", "sample_objects",
-        "sample_ids", "sums", "mins", "maxs",
-    )  # fmt: skip
-
-    def __init__(self, policy, key, start):
-        self.policy, self.key, self.start = policy, key, start
-        self.count, self.first, self.last = 0, "~", ""
-        self.seen, self.statuses, self.objects = set(), Counter(), set()
-        self.sample_objects, self.sample_ids = [], []
-        self.sums, self.mins, self.maxs = [0, 0, 0, 0], [None] * 4, [None] * 4
-
-
 class Aggregator:
-    """Feed it record lists with `add`; take finished aggregates with `close` (all) or `close_before`."""
+    """Feed it record lists with `add` or bytes of whole lines with `add_text`; take finished aggregates
+    with `close` (all) or `close_before`. The work is done by the C engine (storage_logs/_engine.c): a
+    line it cannot parse itself goes to the Python parser, so both paths aggregate the same records."""
 
     def __init__(self, policies=None):
         self.policies = {**DEFAULT_POLICIES, **(policies or {})}
-        self.indices = {kind: policy.key_indices for kind, policy in self.policies.items()}
-        self.pending = {kind: {} for kind in self.policies}
-        self.route = _Route(self)
-        self.states = {}
-        self.accepted = 0
-        self.duplicates = 0
-        self.duplicate_bytes = [0, 0]  # request, response bytes of the lines dropped as repeats
+        self._by_index = [self.policies[kind] for kind in KINDS]
+        self._engine = _engine.Engine(
+            [(policy.key_indices, policy.window_minutes) for policy in self._by_index], _kind_index, _settle
+        )
 
     def add(self, records):
-        route = self.route
-        for record in records:
-            getter, groups, _ = route[record[OP]]
-            key = getter(record)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [record]
-            else:
-                group.append(record)
-        for kind, groups in self.pending.items():
-            policy = self.policies[kind]
-            for key, group in groups.items():
-                self._fold_windows(policy, key, group)
-            groups.clear()
+        """Records are parse's tuples (SIG already the SAS principal)."""
+        self._engine.add_records(records)
 
-    def _fold_windows(self, policy, key, group):
-        width = policy.window_minutes
-        if width >= 60:
-            self._fold(policy, key, group)
-            return
-        parts = {}
-        for record in group:
-            parts.setdefault(int(record[MM]) // width, []).append(record)
-        for slot, part in parts.items():
-            self._fold(policy, key + (slot * width,), part)
+    def add_text(self, data, rejects):
+        """Whole lines of one format (classic, Azure Monitor JSON or the CSV-clean variant), as bytes or a
+        memoryview; returns the number of lines (a CSV header line is not one)."""
+        head = bytes(data[:64])
+        if head.lstrip()[:1] == b"{":
+            text = str(data, "utf-8", "replace")
+            self.add(parse.monitor_records(text, rejects))
+            return text.count("\n") + (not text.endswith("\n"))
+        if head.startswith(CLEAN_HEADER):
+            data = data[bytes(data[:4096]).find(b"\n") + 1 :]
+            head = bytes(data[:4])
+        clean = head.startswith(b"csv,")
+        lines, _ = self._engine.feed(data, int(clean), functools.partial(parse.line_record, clean, rejects))
+        return lines
 
-    def _fold(self, policy, key, group):
-        state = self.states.get((policy.kind, key))
-        if state is None:
-            state = self.states[(policy.kind, key)] = _State(policy, key, window_start(policy, key))
-        unique = dict(
-            zip(zip(map(_getters[RID], group), map(_getters[OPC], group), strict=True), group, strict=True)
-        )
-        fresh = unique.keys() - state.seen
-        if len(fresh) != len(group):
-            self.duplicates += len(group) - len(fresh)
-            kept = [unique[ident] for ident in fresh]
-            for index, slot in ((REQ, 0), (RESP, 1)):
-                self.duplicate_bytes[slot] += sum(map(int, map(_getters[index], group))) - sum(
-                    map(int, map(_getters[index], kept))
-                )
-            group = kept
-            if not group:
-                return
-        state.seen.update(fresh)
-        self.accepted += len(group)
-        state.count += len(group)
-        times = list(map(_getters[TIME], group))
-        state.first, state.last = min(state.first, *times), max(state.last, *times)
-        for slot, index in enumerate((REQ, RESP, E2E, SRV)):
-            values = list(map(int, map(_getters[index], group)))
-            state.sums[slot] += sum(values)
-            low, high = min(values), max(values)
-            state.mins[slot] = low if state.mins[slot] is None else min(state.mins[slot], low)
-            state.maxs[slot] = high if state.maxs[slot] is None else max(state.maxs[slot], high)
-        state.statuses.update(map(_getters[HTTP], group))
-        objects = set(zip(map(itemgetter(CONTAINER), group), map(itemgetter(OBJECT), group), strict=True))
-        state.objects |= objects
-        if len(state.sample_objects) < SAMPLES:
-            needed = SAMPLES - len(state.sample_objects)
-            state.sample_objects += heapq.nsmallest(needed, objects.difference(state.sample_objects))
-        if len(state.sample_ids) < SAMPLE_IDS:
-            state.sample_ids += [record[RID] for record in group[: SAMPLE_IDS - len(state.sample_ids)]]
+    @property
+    def figures(self):
+        """accepted, duplicates, duplicate_request/_response bytes, raw_request/_response bytes, latest."""
+        return self._engine.figures()
+
+    @property
+    def accepted(self):
+        return self.figures["accepted"]
+
+    @property
+    def duplicates(self):
+        return self.figures["duplicates"]
+
+    @property
+    def duplicate_bytes(self):
+        figures = self.figures
+        return [figures["duplicate_request"], figures["duplicate_response"]]
 
     def close(self):
         """Every aggregate still open, as dicts; the aggregator is empty afterwards."""
-        out = [as_record(state) for state in self.states.values()]
-        self.states.clear()
-        return out
+        return [as_record(self._by_index[result[0]], result) for result in self._engine.close()]
 
     def close_before(self, moment):
         """Aggregates whose window ended more than LATENESS before `moment` (ISO text): late lines are
         still merged into windows closer than that."""
-        cutoff = (parse_time(moment) - LATENESS).isoformat()
-        done = [k for k, state in self.states.items() if window_end(state).isoformat() < cutoff]
-        return [as_record(self.states.pop(k)) for k in done]
+        cutoff = parse_time(moment) - LATENESS - EPOCH
+        minutes = -(-int(cutoff.total_seconds()) // 60)  # a window ending before 10:00:30 ends before 10:01
+        return [as_record(self._by_index[result[0]], result) for result in self._engine.close(minutes)]
+
+
+def _kind_index(operation):
+    return KINDS.index(kind_of(operation))
+
+
+def _settle(query):
+    return parse.sas_principal(parse.sig_of(query))
 
 
 def parse_time(text):
@@ -232,59 +176,55 @@ def window_start(policy, key):
     return start + timedelta(minutes=key[-1]) if policy.window_minutes < 60 else start
 
 
-def window_end(state):
-    return state.start + timedelta(minutes=min(state.policy.window_minutes, 1440))
+def window_end(policy, start):
+    return start + timedelta(minutes=min(policy.window_minutes, 1440))
 
 
-def _value(state, index, default=""):
-    indices = state.policy.key_indices
-    return state.key[indices.index(index)] if index in indices else default
-
-
-def as_record(state):
-    """A finished aggregate as a plain dict (text decoded, ready for the database or JSON)."""
-    policy = state.policy
-    sample = {AUTH: _value(state, AUTH), REQUESTER: _value(state, REQUESTER), SIG: _value(state, SIG)}
-    sample[OID] = _value(state, OID)
-    fake = [""] * 25
-    for index, value in sample.items():
-        fake[index] = value
+def as_record(policy, result):
+    """A finished aggregate (an engine result) as a plain dict (text decoded, ready for the database or
+    JSON)."""
+    _, key, count, first, last, sums, mins, maxs, statuses, distinct, samples, ids = result
+    indices = policy.key_indices
+    value = lambda index: key[indices.index(index)] if index in indices else ""  # noqa: E731
+    fake = [""] * parse.WIDTH
+    for index in (AUTH, REQUESTER, SIG, OID):
+        fake[index] = value(index)
     kind, ident = principal_of(fake) if "principal" in policy.fields else ("", "")
-    statuses = dict(sorted(state.statuses.items()))
+    start = window_start(policy, key)
     return {
         "kind": policy.kind,
-        "window_start": state.start.isoformat(),
-        "window_end": window_end(state).isoformat(),
-        "operation": _value(state, OP),
-        "status_class": _value(state, HCLASS),
-        "auth_type": _value(state, AUTH),
+        "window_start": start.isoformat(),
+        "window_end": window_end(policy, start).isoformat(),
+        "operation": value(OP),
+        "status_class": value(HCLASS),
+        "auth_type": value(AUTH),
         "principal_kind": kind,
         "principal_id": html.unescape(ident),
-        "upn": html.unescape(_value(state, UPN)),
-        "app_id": html.unescape(_value(state, APPID)),
-        "client_ip": _value(state, IP),
-        "user_agent": html.unescape(_value(state, UA)),
-        "container": html.unescape(_value(state, CONTAINER)),
-        "object_key": html.unescape(_value(state, OBJECT)) if "object" in policy.fields else "",
-        "count": state.count,
-        "first_time": state.first,
-        "last_time": state.last,
-        "request_bytes": state.sums[0],
-        "request_bytes_min": state.mins[0],
-        "request_bytes_max": state.maxs[0],
-        "response_bytes": state.sums[1],
-        "response_bytes_min": state.mins[1],
-        "response_bytes_max": state.maxs[1],
-        "latency_ms_sum": state.sums[2],
-        "latency_ms_min": state.mins[2],
-        "latency_ms_max": state.maxs[2],
-        "server_ms_sum": state.sums[3],
-        "server_ms_min": state.mins[3],
-        "server_ms_max": state.maxs[3],
-        "status_counts": statuses,
-        "distinct_objects": len(state.objects),
-        "sample_objects": ["/".join(map(html.unescape, pair)) for pair in state.sample_objects],
-        "sample_request_ids": state.sample_ids,
+        "upn": html.unescape(value(UPN)),
+        "app_id": html.unescape(value(APPID)),
+        "client_ip": value(IP),
+        "user_agent": html.unescape(value(UA)),
+        "container": html.unescape(value(CONTAINER)),
+        "object_key": html.unescape(value(OBJECT)) if "object" in policy.fields else "",
+        "count": count,
+        "first_time": first,
+        "last_time": last,
+        "request_bytes": sums[0],
+        "request_bytes_min": mins[0],
+        "request_bytes_max": maxs[0],
+        "response_bytes": sums[1],
+        "response_bytes_min": mins[1],
+        "response_bytes_max": maxs[1],
+        "latency_ms_sum": sums[2],
+        "latency_ms_min": mins[2],
+        "latency_ms_max": maxs[2],
+        "server_ms_sum": sums[3],
+        "server_ms_min": mins[3],
+        "server_ms_max": maxs[3],
+        "status_counts": dict(sorted(statuses.items())),
+        "distinct_objects": distinct,
+        "sample_objects": ["/".join(map(html.unescape, pair)) for pair in samples],
+        "sample_request_ids": ids,
     }
 
 

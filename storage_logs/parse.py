@@ -12,6 +12,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 (VER, TIME, DATE, HH, MM, OP, STATUS, HTTP, HCLASS, E2E, SRV, AUTH, REQUESTER, SIG, CONTAINER, OBJECT, RID,
  OPC, IP, REQ, RESP, UA, OID, APPID, UPN) = range(25)  # fmt: skip
@@ -20,10 +21,16 @@ WIDTH = 25
 _Q = r'(?:"[^"\n]*")?'  # an optional quoted field
 # The URL's query lands in the SIG position; `_settle_sig` keeps only a SAS signature's hash there.
 _URL = r'"?[^?"\n;]*+(?:\?((?:[^"\n;&]|&[a-zA-Z]+;|&#\d+;|&)*+))?"?'
+_D = r"(\d{1,18})"  # a captured number: at most 18 digits, so it sums as a 64-bit integer
 _HEAD = (
-    r"^([12]\.0);((\d{4}-\d\d-\d\d)T(\d\d):(\d\d)[^;\n]*);([^;\n]*);([^;\n]*);((\d)\d\d|[^;\n]*);(\d+);(\d+);"
-    r'([a-z]*);([^;"\n]*);[^;"\n]*;[a-z]*;' + _URL + r';"/[^/"\n]*/([^/"\n]*)/?([^"\n]*)";([^;"\n]*);(\d+);'
-    r'(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?;[^;"\n]*;\d*;(\d+);\d*;(\d+);\d*;'
+    r"^([12]\.0);((\d{4}-\d\d-\d\d)T(\d\d):(\d\d)[^;\n]*);([^;\n]*);([^;\n]*);((\d)\d\d|[^;\n]*);"
+    + f"{_D};{_D};"
+    + r'([a-z]*);([^;"\n]*);[^;"\n]*;[a-z]*;'
+    + _URL
+    + r';"/[^/"\n]*/([^/"\n]*)/?([^"\n]*)";([^;"\n]*);'
+    + f"{_D};"
+    + r'(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d+)?;[^;"\n]*;\d*;'
+    + f"{_D};\\d*;{_D};\\d*;"
     + _Q
     + ";"
     + _Q
@@ -38,8 +45,8 @@ _TAIL_V2 = (
     r';(?:"([^"\n]*)")?;' + _Q + r';(?:"([^"\n]*)")?;' + _Q + ";" + _Q + r';(?:"([^"\n]*)")?;[^;\n]*;[^\n]*'
 )
 FAST = {
-    "1.0": re.compile(_HEAD + r"()()()\r?$", re.M),
-    "2.0": re.compile(_HEAD + _TAIL_V2 + r"\r?$", re.M),
+    "1.0": re.compile(_HEAD + r"()()()\r?$", re.M | re.A),
+    "2.0": re.compile(_HEAD + _TAIL_V2 + r"\r?$", re.M | re.A),
 }
 # The bench's CSV-clean variant (ascmon.simulator.storage_activity.CLEAN_COLUMNS): columns in record order.
 _C = r"([^,\n]*)"
@@ -47,24 +54,25 @@ _CLEAN_FIELDS = [
     _C,
     _C,
     r"((\d)\d\d|[^,\n]*)",
-    r"(\d+)",
-    r"(\d+)",
+    _D,
+    _D,
     *[_C] * 6,
-    r"(\d+)",
+    _D,
     _C,
-    r"(\d+)",
-    r"(\d+)",
+    _D,
+    _D,
 ]
 CLEAN = re.compile(
     r"^(csv),((\d{4}-\d\d-\d\d)T(\d\d):(\d\d)[^,\n]*),"
     + ",".join([*_CLEAN_FIELDS, r'"([^"\n]*)"', _C, _C, _C])
     + r"\r?$",
-    re.M,
+    re.M | re.A,
 )
 CLEAN_HEADER = "version,time,"
 _ENTITY_END = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+)$")
 AUTH_OF_IDENTITY = {"AccountKey": "authenticated", "SAS": "sas", "OAuth": "bearer", "Anonymous": "anonymous"}
 SAMPLES_KEPT = 5
+MAX_DIGITS = 18  # numbers are summed as 64-bit integers
 
 
 class Malformed(ValueError):
@@ -148,18 +156,44 @@ def _sig(url):
     return match.group(1) if match else ""
 
 
+def sig_of(query):
+    """The SAS signature in a logged URL query (HTML-encoded as written), or ''."""
+    return _sig("?" + html.unescape(query))
+
+
+_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)", re.A)
+
+
 def _time_parts(when):
-    if len(when) < 17 or when[10] != "T":
+    match = _TIME.match(when)
+    if not match or not _real_time(*match.groups()):
         raise Malformed(f"bad time {when[:40]!r}")
     return when[:10], when[11:13], when[14:16]
+
+
+def _real_time(year, month, day, hour, minute):
+    try:
+        datetime(int(year), int(month), int(day), int(hour), int(minute))
+    except ValueError:
+        return False
+    return True
 
 
 def _number(value, name):
     if value == "":
         return "0"
-    if not value.isdigit():
-        raise Malformed(f"{name} is not a number: {value[:20]!r}")
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS):
+        raise Malformed(f"{name} is not a number of at most {MAX_DIGITS} digits: {value[:20]!r}")
     return value
+
+
+def _count(value, name):
+    """A JSON number as record text: a whole number from 0 to 10**18 - 1."""
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        raise Malformed(f"{name} is not a number: {str(value)[:20]!r}") from None
+    return _number(str(number), name)
 
 
 def classic_record(line):
@@ -198,15 +232,16 @@ def monitor_record(line):
     sig = re.search(r"SasSignature\(([0-9a-fA-F]+)\)", identity.get("tokenHash", ""))
     container, obj = _split_key(props.get("objectKey", ""))
     http = str(event.get("statusCode", ""))
-    size = lambda a, b: str(int(props.get(a) or 0) + int(props.get(b) or 0))  # noqa: E731
-    number = lambda value: str(int(value or 0))  # noqa: E731
+    size = lambda a, b: _count(int(_count(props.get(a), a)) + int(_count(props.get(b), b)), a)  # noqa: E731
+    number = _count
     enc = lambda value: html.escape(str(value or ""), quote=True)  # noqa: E731
     return (
         "json", when, date, hh, mm, op, str(event.get("statusText", "")), http,
-        http[0] if http[:1].isdigit() else "", number(event.get("durationMs")),
-        number(props.get("serverLatencyMs")), auth,
+        http[0] if http[:1].isdigit() else "", number(event.get("durationMs"), "durationMs"),
+        number(props.get("serverLatencyMs"), "serverLatencyMs"), auth,
         props.get("accountName", "") if auth in ("authenticated", "bearer") else "",
-        "", enc(container), enc(obj), event.get("correlationId", ""), number(props.get("operationCount")),
+        "", enc(container), enc(obj), event.get("correlationId", ""),
+        number(props.get("operationCount"), "operationCount"),
         _strip_port(event.get("callerIpAddress", "")), size("requestHeaderSize", "requestBodySize"),
         size("responseHeaderSize", "responseBodySize"), enc(props.get("userAgentHeader")),
         enc(requester.get("objectId")), enc(requester.get("appId")), enc(requester.get("upn")),
@@ -240,30 +275,60 @@ def _settle_sig(record):
     """SIG holds the URL's query (or a signature): keep the hash of a SAS signature, blank otherwise."""
     if not record[SIG]:
         return record
-    sig = _sig("?" + html.unescape(record[SIG])) if record[AUTH] == "sas" else ""
+    sig = sig_of(record[SIG]) if record[AUTH] == "sas" else ""
     return record[:SIG] + (sas_principal(sig),) + record[SIG + 1 :]
+
+
+def _lines(chunk):
+    """Lines split at \n only (as the C engine and the byte counts do); no empty piece after the last."""
+    lines = chunk.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _times_are_real(records):
+    return all(_real_time(d[:4], d[5:7], d[8:10], h, m) for d, h, m in {r[DATE : MM + 1] for r in records})
+
+
+def classic_line(line, rejects):
+    """One classic line as a record (fast regex, then the tokenizer), or None when rejected."""
+    if not line.strip():
+        rejects.add(line, "empty line")
+        return None
+    pattern = FAST.get(line[:3])
+    match = pattern.fullmatch(line) if pattern else None
+    if match is None:
+        return _slow(line, rejects)
+    record = match.groups("")
+    if not _times_are_real([record]):
+        rejects.add(line, f"bad time {record[TIME][:40]!r}")
+        return None
+    return _settle_sig(record)
 
 
 def classic_records(chunk, rejects):
     """All records of a chunk of whole classic lines: one regex over the chunk when every line is
     well-formed and of one version, line by line (fast regex, then the tokenizer) otherwise."""
-    lines = chunk.count("\n") + (0 if chunk.endswith("\n") or not chunk else 1)
+    lines = _lines(chunk)
     version = chunk[:3]
-    if version in FAST and chunk.count("\n" + version + ";") == lines - 1:
+    if version in FAST and chunk.count("\n" + version + ";") == len(lines) - 1:
         found = FAST[version].findall(chunk)
-        if len(found) == lines:
+        if len(found) == len(lines) and _times_are_real(found):
             return [_settle_sig(r) if r[SIG] else r for r in found] if "?" in chunk else found
-    out = []
-    for line in chunk.splitlines():
-        if not line.strip():
-            rejects.add(line, "empty line")
-            continue
-        pattern = FAST.get(line[:3])
-        match = pattern.fullmatch(line) if pattern else None
-        record = _settle_sig(match.groups("")) if match else _slow(line, rejects)
-        if record is not None:
-            out.append(record)
-    return out
+    return [r for r in (classic_line(line, rejects) for line in lines) if r is not None]
+
+
+def clean_line(line, rejects):
+    match = CLEAN.fullmatch(line)
+    if match is None or not _times_are_real([match.groups("")]):
+        rejects.add(line, "not a clean CSV row")
+        return None
+    return match.groups("")
+
+
+def line_record(clean, rejects, raw):
+    """The C engine's fallback for a line it did not parse: a record, or None (counted in rejects)."""
+    line = raw.decode("utf-8", "replace")
+    return clean_line(line, rejects) if clean else classic_line(line, rejects)
 
 
 def monitor_records(chunk, rejects):
@@ -285,17 +350,11 @@ def clean_records(chunk, rejects):
     """Records of the CSV-clean bench variant (a header line is skipped, not counted as rejected)."""
     if chunk.startswith(CLEAN_HEADER):
         chunk = chunk[chunk.find("\n") + 1 :]
+    lines = _lines(chunk)
     found = CLEAN.findall(chunk)
-    if len(found) == chunk.count("\n") + (0 if chunk.endswith("\n") or not chunk else 1):
+    if len(found) == len(lines) and _times_are_real(found):
         return found
-    out = []
-    for line in chunk.splitlines():
-        match = CLEAN.fullmatch(line)
-        if match:
-            out.append(match.groups(""))
-        else:
-            rejects.add(line, "not a clean CSV row")
-    return out
+    return [r for r in (clean_line(line, rejects) for line in lines) if r is not None]
 
 
 def records(chunk, rejects):
