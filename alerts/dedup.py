@@ -8,7 +8,8 @@ twice means two events.
 """
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from alerts.extended_properties import canonical_type
 from alerts.normalize import is_defender_for_cloud
@@ -55,20 +56,71 @@ def is_cross_provider(family_name):
     return not family_name.startswith("type:")
 
 
-def primary_rank(alert):
-    """Lower is better as the primary: an unsuppressed alert first (a suppressed primary would hide the
-    whole event), then Defender for Cloud's, as the portal shows it."""
-    return (alert.suppressed_by_id is not None, 0 if is_defender_for_cloud(alert.product_name) else 1)
+@dataclass
+class Primary:
+    """What dedup reads of a primary alert, so a page's candidates are plain rows, not model instances."""
+
+    pk: int
+    product: str  # lower-cased product name
+    when: datetime | None  # start time, else time generated
+    principals: frozenset
+    suppressed: bool
+    duplicate_count: int = 0
+
+    # The Alert columns from_row takes, in its order.
+    FIELDS = (
+        "id",
+        "product_name",
+        "start_time",
+        "time_generated",
+        "dedup_principals",
+        "suppressed_by_id",
+        "duplicate_count",
+    )
+
+    @classmethod
+    def of(cls, alert):
+        """An Alert (saved or not) as a Primary."""
+        return cls.from_row(
+            alert.pk,
+            alert.product_name,
+            alert.start_time,
+            alert.time_generated,
+            alert.dedup_principals,
+            alert.suppressed_by_id,
+            alert.duplicate_count,
+        )
+
+    @classmethod
+    def from_row(cls, pk, product_name, start, generated, principals, suppressed_by_id, duplicate_count):
+        product = (product_name or "").lower()
+        return cls(
+            pk,
+            product,
+            start or generated,
+            frozenset(principals),
+            suppressed_by_id is not None,
+            duplicate_count,
+        )
+
+    @property
+    def rank(self):
+        """Lower is better as the primary: an unsuppressed alert first (a suppressed primary would hide
+        the whole event), then Defender for Cloud's, as the portal shows it."""
+        return (self.suppressed, 0 if is_defender_for_cloud(self.product) else 1)
 
 
 def find_primary(alert, candidates):
-    """The primary `alert` duplicates among `candidates` (alerts of the same device and family), or None."""
-    when = alert.start_time or alert.time_generated
-    mine = set(alert.dedup_principals)
+    """The primary `alert` (a Primary) duplicates among `candidates` (Primaries of the same device and
+    family), or None."""
     for other in candidates:
-        other_when = other.start_time or other.time_generated
-        if other.pk == alert.pk or (other.product_name or "").lower() == (alert.product_name or "").lower():
+        if other.pk == alert.pk or other.product == alert.product:
             continue
-        if when and other_when and abs(when - other_when) <= WINDOW and mine & set(other.dedup_principals):
+        if (
+            alert.when
+            and other.when
+            and abs(alert.when - other.when) <= WINDOW
+            and not alert.principals.isdisjoint(other.principals)
+        ):
             return other
     return None

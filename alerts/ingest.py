@@ -8,7 +8,7 @@ last_seen_at per page. Two polls racing on the same new alert: the loser's page 
 import json
 from collections import Counter
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from alerts import dedup
@@ -58,14 +58,14 @@ class Ingester:
         self.device, self.source, self.poll = device, source, poll
         self.rules = list(SuppressionRule.objects.active())
         self.types = dict(AlertType.objects.values_list("name", "is_new"))
+        self.primaries = PrimaryPool(device)
         self.counts = Counter()
 
     def ingest_page(self, raws, rejected=()):
         for attempt in range(2):
             counts = Counter()
             try:
-                with transaction.atomic():
-                    self._ingest(raws, rejected, counts)
+                self._ingest_atomically(raws, rejected, counts)
             except IntegrityError:
                 if attempt:
                     raise
@@ -73,6 +73,14 @@ class Ingester:
                 continue
             self.counts.update(counts)
             return counts
+
+    def _ingest_atomically(self, raws, rejected, counts):
+        try:
+            with transaction.atomic():
+                self._ingest(raws, rejected, counts)
+        except Exception:
+            self.primaries = PrimaryPool(self.device)  # it may hold primaries and links the rollback undid
+            raise
 
     def _ingest(self, raws, rejected, counts):
         normalized = []
@@ -154,60 +162,34 @@ class Ingester:
         return alert, item
 
     def create(self, pairs, counts):
-        plain = [(a, i) for a, i in pairs if not dedup.is_cross_provider(a.dedup_family)]
-        Alert.objects.bulk_create([alert for alert, _ in plain], batch_size=500)
-        cross = [alert for alert, _ in pairs if dedup.is_cross_provider(alert.dedup_family)]
-        pool = self.dedup_pool(cross)
+        alerts = [alert for alert, _ in pairs]
+        cross = [alert for alert in alerts if dedup.is_cross_provider(alert.dedup_family)]
+        self.primaries.load(cross)  # before this page's alerts are stored: they join the pool in order
+        insert_alerts(self.device, alerts)
         for alert in cross:
-            alert.save()
-            self.link_duplicate(alert, pool.setdefault(alert.dedup_family, []), counts)
-        insert_rows([AlertDetails(alert=alert, **detail_fields(item)) for alert, item in pairs])
-        insert_rows([AlertEntity(alert=alert, **entity) for alert, item in pairs for entity in item.entities])
-
-    def dedup_pool(self, alerts):
-        """Stored primaries that `alerts` may duplicate, by family: one query per page."""
-        times = [a.start_time or a.time_generated for a in alerts if a.start_time or a.time_generated]
-        if not times:
-            return {}
-        fields = (
-            "id",
-            "dedup_family",
-            "product_name",
-            "start_time",
-            "time_generated",
-            "dedup_principals",
-            "suppressed_by_id",
-            "duplicate_count",
-        )
-        stored = Alert.objects.filter(
-            device=self.device,
-            dedup_family__in={a.dedup_family for a in alerts},
-            duplicate_of__isnull=True,
-            start_time__range=(min(times) - dedup.WINDOW, max(times) + dedup.WINDOW),
-        ).only(*fields)
-        pool = {}
-        for alert in stored:
-            pool.setdefault(alert.dedup_family, []).append(alert)
-        return pool
+            self.link_duplicate(dedup.Primary.of(alert), self.primaries.of(alert.dedup_family), counts)
+        insert_rows(AlertDetails, [{"alert_id": a.pk, **detail_fields(item)} for a, item in pairs])
+        insert_rows(AlertEntity, [{"alert_id": a.pk, **e} for a, item in pairs for e in item.entities])
 
     def link_duplicate(self, alert, primaries, counts):
-        """Link a new cross-provider alert to the primary it duplicates; `primaries` is kept current."""
-        primary = dedup.find_primary(alert, primaries)
+        """Link a new cross-provider alert (a Primary) to the primary it duplicates; `primaries` (by id)
+        is kept current."""
+        primary = dedup.find_primary(alert, primaries.values())
         if primary is None:
-            primaries.append(alert)
+            primaries[alert.pk] = alert
             return
         counts["duplicates"] += 1
-        if dedup.primary_rank(alert) < dedup.primary_rank(primary):
-            Alert.objects.filter(duplicate_of=primary).update(duplicate_of=alert)
+        if alert.rank < primary.rank:
+            Alert.objects.filter(duplicate_of=primary.pk).update(duplicate_of=alert.pk)
             alert.duplicate_count = primary.duplicate_count + 1
-            Alert.objects.filter(pk=primary.pk).update(duplicate_of=alert, duplicate_count=0)
+            Alert.objects.filter(pk=primary.pk).update(duplicate_of=alert.pk, duplicate_count=0)
             Alert.objects.filter(pk=alert.pk).update(duplicate_count=alert.duplicate_count)
-            primaries[primaries.index(primary)] = alert
+            del primaries[primary.pk]
+            primaries[alert.pk] = alert
         else:
             primary.duplicate_count += 1
-            Alert.objects.filter(pk=alert.pk).update(duplicate_of=primary)
+            Alert.objects.filter(pk=alert.pk).update(duplicate_of=primary.pk)
             Alert.objects.filter(pk=primary.pk).update(duplicate_count=primary.duplicate_count)
-            alert.duplicate_of_id = primary.pk
 
     # ---- changed alerts ------------------------------------------------------------------------------
 
@@ -228,6 +210,7 @@ class Ingester:
             if name != "identity":
                 setattr(alert, name, value)
         alert.search_text = search_text(alert)
+        self.primaries.forget(alert.dedup_family)  # its product or times may have changed
         AlertDetails.objects.update_or_create(alert=alert, defaults=detail_fields(item))
         alert.last_seen_at = timezone.now()
         self.reconcile_status(alert, changes)
@@ -251,20 +234,81 @@ class Ingester:
                 alert.triage_status = follows
 
 
-def insert_rows(objs):
-    """bulk_create for rows whose ids nobody reads back (details, entities), as one executemany: Django's
+class PrimaryPool:
+    """A device's stored primary alerts by dedup family, as dedup.Primary by id. Each family's rows in a
+    time span are read once per ingester, not once per page: a busy family would be read again for every
+    page. The ingester's own links keep it current; links another poll commits meanwhile are not seen,
+    as they would not be within a page either."""
+
+    def __init__(self, device):
+        self.device, self.families, self.spans = device, {}, {}
+
+    def of(self, family):
+        return self.families.setdefault(family, {})
+
+    def load(self, alerts):
+        """Read what `alerts` may duplicate: their families within dedup.WINDOW of their times."""
+        wanted = {}
+        for alert in alerts:
+            if when := alert.start_time or alert.time_generated:
+                low, high = wanted.get(alert.dedup_family, (when, when))
+                wanted[alert.dedup_family] = (min(low, when), max(high, when))
+        for family, (low, high) in wanted.items():
+            self.load_span(family, low - dedup.WINDOW, high + dedup.WINDOW)
+
+    def load_span(self, family, low, high):
+        """Read the part of [low, high] not read yet; the span read stays one interval."""
+        read = self.spans.get(family)
+        missing = [(low, high)] if read is None else [(low, read[0]), (read[1], high)]
+        self.spans[family] = (low, high) if read is None else (min(low, read[0]), max(high, read[1]))
+        primaries = self.of(family)
+        for start, end in missing:
+            if start >= end:
+                continue
+            stored = Alert.objects.filter(
+                device=self.device,
+                dedup_family=family,
+                duplicate_of__isnull=True,
+                start_time__range=(start, end),
+            ).values_list(*dedup.Primary.FIELDS)
+            for row in stored:
+                primaries.setdefault(row[0], dedup.Primary.from_row(*row))
+
+    def forget(self, family):
+        """A stored alert of `family` changed: read the family again when next needed."""
+        self.families.pop(family, None)
+        self.spans.pop(family, None)
+
+
+def insert_alerts(device, alerts):
+    """New alerts of `device` as one executemany, then their ids in one query: (device, identity) is
+    unique, so no id is guessed, on SQLite as on PostgreSQL."""
+    fields = insert_fields(Alert)
+    insert_rows(Alert, [{f.attname: f.pre_save(alert, True) for f in fields} for alert in alerts])
+    identities = [alert.identity for alert in alerts]
+    ids = dict(Alert.objects.filter(device=device, identity__in=identities).values_list("identity", "id"))
+    for alert in alerts:
+        alert.pk = ids[alert.identity]
+        alert._state.adding, alert._state.db = False, router.db_for_write(Alert)
+
+
+def insert_fields(model):
+    return [f for f in model._meta.concrete_fields if f is not model._meta.auto_field]
+
+
+def insert_rows(model, rows):
+    """Rows of `model` (dicts of every column but the auto id, by attname) as one executemany: Django's
     multi-row INSERT builds SQL value by value, a large part of each new alert's cost. No signals, as
     with bulk_create."""
-    if not objs:
+    if not rows:
         return
-    opts = objs[0]._meta
-    fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table, values = connection.ops.quote_name(opts.db_table), ", ".join(["%s"] * len(fields))
+    fields, db = insert_fields(model), connections[router.db_for_write(model)]
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
+    table, values = db.ops.quote_name(model._meta.db_table), ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608 (names from the model only)
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    params = [[f.get_db_prep_save(row[f.attname], db) for f in fields] for row in rows]
+    with db.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def fmt(value):

@@ -130,3 +130,27 @@ def test_a_preview_defender_copy_does_not_hide_the_event_reported_by_other_provi
     primary = Alert.objects.visible().get()
     assert primary.suppressed_by is None and primary.product_name != "Azure Security Center"
     assert primary.duplicates.count() == 2
+
+
+def test_one_poll_links_duplicates_arriving_pages_after_their_primary(device):
+    ingester = Ingester(device, ChangeSource.IMPORT)
+    ingester.ingest_page([mcas()])
+    ingester.ingest_page([raw_alert()])
+    ingester.ingest_page([defender(start=T0 + timedelta(minutes=5))])
+    ingester.ingest_page([identity_protection(start=T0 + timedelta(minutes=10))])
+    primary = Alert.objects.visible().get(alert_type="ARM.MCAS_ImpossibleTravelActivity")
+    assert primary.duplicate_count == 2 and primary.duplicates.count() == 2
+    assert Alert.objects.visible().count() == 2 and ingester.counts["duplicates"] == 2
+
+
+def test_a_primary_that_moved_in_time_is_matched_at_its_new_time_in_the_same_poll(device):
+    ingester = Ingester(device, ChangeSource.IMPORT)
+    first = mcas()
+    ingester.ingest_page([first])
+    later = T0 + timedelta(hours=5)
+    moved = {**first, "properties": {**first["properties"], "startTimeUtc": later.isoformat()}}
+    assert ingester.ingest_page([moved])["updated"] == 1
+    ingester.ingest_page([defender(start=later)])
+    primary = Alert.objects.visible().get()
+    assert primary.product_name == "Azure Security Center"
+    assert primary.duplicates.get().product_name == "Microsoft Cloud App Security"
