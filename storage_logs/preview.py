@@ -31,7 +31,7 @@ def preview(account, policy):
                 data = b"".join(blobs.read_blob(access, container, info.name))
                 data = data[: data.rfind(b"\n") + 1]
                 read += len(data)
-                engine.add(parse.records(data.decode("utf-8", "replace"), parse.Rejects()))
+                engine.add_text(data, parse.Rejects())
     rows = [row for row in engine.close() if row["kind"] == policy.kind]
     lines = sum(row["count"] for row in rows)
     return {
