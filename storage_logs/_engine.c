@@ -54,9 +54,9 @@ static inline uint64_t read64(const char *p) {
     return k;
 }
 
-static uint64_t hash_bytes(const char *p, size_t n) {
+static uint64_t hash_with(uint64_t seed, const char *p, size_t n) {
     const uint64_t s1 = 0xa0761d6478bd642fULL, s2 = 0xe7037ed1a0b428dbULL;
-    uint64_t h = hash_seed ^ mix64(n);
+    uint64_t h = seed ^ mix64(n);
     while (n >= 16) {
         h = mum(read64(p) ^ s1, read64(p + 8) ^ h);
         p += 16;
@@ -71,6 +71,12 @@ static uint64_t hash_bytes(const char *p, size_t n) {
     }
     return mix64(mum(a ^ s2, b ^ h ^ n));
 }
+
+static uint64_t hash_bytes(const char *p, size_t n) { return hash_with(hash_seed, p, n); }
+
+/* The same in every process and release: request digests are stored (SeenRequests). */
+#define DIGEST_SEED 0x6173636d6f6e3031ULL
+static uint64_t request_digest(const char *p, size_t n) { return hash_with(DIGEST_SEED, p, n); }
 
 typedef struct { uint64_t hash; char *key; uint32_t len; int32_t val; } Slot; /* val: value + 1; 0 = empty */
 
@@ -498,6 +504,9 @@ typedef struct {
     char latest[64];
     uint32_t latest_len;
     Buf key_buf;
+    int tracking; /* known/fresh in use: repeats across batches are told by request digests */
+    Map known;
+    Buf fresh;
 } Engine;
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -673,6 +682,22 @@ static int engine_add(Engine *e, Span *f, int settled) {
     }
     Buf *b = &e->key_buf;
     int inserted;
+    if (e->tracking) { /* repeats of lines seen in earlier batches (and this one), by digest */
+        b->n = 0;
+        if (buf_reserve(b, f[RID].n + 1 + f[OPC].n) < 0) return PyErr_NoMemory(), -1;
+        memcpy(b->p, f[RID].p, f[RID].n);
+        b->p[f[RID].n] = '/';
+        memcpy(b->p + f[RID].n + 1, f[OPC].p, f[OPC].n);
+        uint64_t d = request_digest(b->p, f[RID].n + 1 + f[OPC].n);
+        if (map_get(&e->known, (const char *)&d, sizeof d, 0, &inserted) < 0) return PyErr_NoMemory(), -1;
+        if (!inserted) {
+            e->duplicates++;
+            e->dup_req += value[0];
+            e->dup_resp += value[1];
+            return 0;
+        }
+        if (buf_put(&e->fresh, &d, sizeof d) < 0) return PyErr_NoMemory(), -1;
+    }
     /* repeats: (request id, operation count) once per kind and window */
     int32_t wi = e->last_wi;
     if (wi < 0 || kind != e->last_wkind || start != e->last_wstart) {
@@ -967,6 +992,8 @@ static void Engine_dealloc(Engine *e) {
     map_free(&e->groups, 1);
     map_free(&e->windows, 1);
     free(e->key_buf.p);
+    free(e->fresh.p);
+    map_free(&e->known, 1);
     Py_XDECREF(e->sas_values);
     Py_XDECREF(e->kind_of);
     Py_XDECREF(e->settle);
@@ -1051,6 +1078,35 @@ static PyObject *Engine_close(Engine *e, PyObject *args) {
     return engine_close_windows(e, 0, minutes);
 }
 
+/* know(digests): 8-byte request digests (as stored) already counted; from now on repeats are told by
+ * digest across batches, and the digests of new lines are kept for fresh_digests(). */
+static PyObject *Engine_know(Engine *e, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len % 8) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "digests come in 8 bytes each");
+        return NULL;
+    }
+    if (!e->tracking) {
+        if (map_init(&e->known, 1024) < 0) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+        e->known.use_arena = 1;
+        e->tracking = 1;
+    }
+    int inserted;
+    for (Py_ssize_t i = 0; i < view.len; i += 8)
+        if (map_get(&e->known, (const char *)view.buf + i, 8, 0, &inserted) < 0) {
+            PyBuffer_Release(&view);
+            return PyErr_NoMemory();
+        }
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Engine_fresh_digests(Engine *e, PyObject *unused) {
+    return PyBytes_FromStringAndSize(e->fresh.p ? e->fresh.p : "", (Py_ssize_t)e->fresh.n);
+}
+
 static PyObject *Engine_figures(Engine *e, PyObject *unused) {
     return Py_BuildValue("{sLsLsLsLsLsLsN}", "accepted", e->accepted, "duplicates", e->duplicates,
                          "duplicate_request", e->dup_req, "duplicate_response", e->dup_resp, "raw_request",
@@ -1063,6 +1119,8 @@ static PyMethodDef Engine_methods[] = {
     {"add_records", (PyCFunction)Engine_add_records, METH_O, "Aggregate record tuples (SIG settled)."},
     {"close", (PyCFunction)Engine_close, METH_VARARGS, "Results of windows ending before cutoff minutes, or all."},
     {"figures", (PyCFunction)Engine_figures, METH_NOARGS, "Counters: accepted, duplicates, raw sums, latest."},
+    {"know", (PyCFunction)Engine_know, METH_O, "Request digests already counted (8 bytes each)."},
+    {"fresh_digests", (PyCFunction)Engine_fresh_digests, METH_NOARGS, "Digests of the lines accepted since."},
     {NULL, NULL, 0, NULL},
 };
 

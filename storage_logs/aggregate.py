@@ -112,11 +112,12 @@ class Aggregator:
         """Records are parse's tuples (SIG already the SAS principal)."""
         self._engine.add_records(records)
 
-    def add_text(self, data, rejects):
+    def add_text(self, data, rejects, is_json=None):
         """Whole lines of one format (classic, Azure Monitor JSON or the CSV-clean variant), as bytes or a
-        memoryview; returns the number of lines (a CSV header line is not one)."""
+        memoryview; returns the number of lines (a CSV header line is not one). The format is read from
+        the first line unless `is_json` says."""
         head = bytes(data[:64])
-        if head.lstrip()[:1] == b"{":
+        if is_json or (is_json is None and head.lstrip()[:1] == b"{"):
             text = str(data, "utf-8", "replace")
             self.add(parse.monitor_records(text, rejects))
             return text.count("\n") + (not text.endswith("\n"))
@@ -126,6 +127,15 @@ class Aggregator:
         clean = head.startswith(b"csv,")
         lines, _ = self._engine.feed(data, int(clean), functools.partial(parse.line_record, clean, rejects))
         return lines
+
+    def know(self, digests):
+        """Request digests (8 bytes each, as `fresh_digests` gives them) of lines counted before: from now
+        on a line whose digest is known, from before or from this aggregator, is a repeat."""
+        self._engine.know(digests)
+
+    def fresh_digests(self):
+        """Digests of the lines accepted since `know` was first called, to be remembered."""
+        return self._engine.fresh_digests()
 
     @property
     def figures(self):

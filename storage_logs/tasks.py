@@ -6,7 +6,6 @@ checkpoint are written in one transaction, and the checkpoint only moves if nobo
 (conditional update / unique constraint), so a crash or a second worker never loses or doubles a line.
 """
 
-import hashlib
 import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -136,9 +135,10 @@ def _ingest_blob(
         return
     totals["blobs_read"] += 1
     stream = blobs.read_blob(access, container, info.name, offset)
-    for text, consumed in whole_line_batches(stream, batch_bytes):
+    for data in whole_line_batches(stream, batch_bytes):
+        consumed = len(data)
         saved = _store_batch(
-            account, container, info, hour, offset, consumed, text, policies, rejects, is_json
+            account, container, info, hour, offset, consumed, data, policies, rejects, is_json
         )
         if saved is None:  # another worker moved the checkpoint: it owns this blob now
             return
@@ -149,7 +149,7 @@ def _ingest_blob(
 
 
 def whole_line_batches(stream, batch_bytes):
-    """(text, bytes) batches that end at a newline; a trailing partial line is left for the next run."""
+    """Batches of bytes that end at a newline; a trailing partial line is left for the next run."""
     pending = b""
     for block in stream:
         pending += block
@@ -157,42 +157,30 @@ def whole_line_batches(stream, batch_bytes):
             cut = (pending.rfind(b"\n", 0, batch_bytes) + 1) or (pending.find(b"\n", batch_bytes) + 1)
             if not cut:
                 break
-            yield pending[:cut].decode("utf-8", "replace"), cut
+            yield pending[:cut]
             pending = pending[cut:]
     cut = pending.rfind(b"\n") + 1
     if cut:
-        yield pending[:cut].decode("utf-8", "replace"), cut
+        yield pending[:cut]
 
 
-def _digest(record):
-    return hashlib.blake2b(f"{record[parse.RID]}/{record[parse.OPC]}".encode(), digest_size=8).digest()
-
-
-def _split(blob, size=8):
-    return {blob[i : i + size] for i in range(0, len(blob), size)}
-
-
-def _store_batch(account, container, info, hour, offset, consumed, text, policies, rejects, is_json):
+def _store_batch(account, container, info, hour, offset, consumed, data, policies, rejects, is_json):
+    """Aggregate one batch of whole lines and store it with its checkpoint and volume, all or nothing.
+    Lines already counted (Azure repeats some, in this blob or another one of the lateness window) are
+    told by the request digests remembered per account and hour."""
     before = rejects.count
-    records = (parse.monitor_records if is_json else parse.classic_records)(text, rejects)
     near = (hour - HOUR * LATENESS_HOURS, hour + HOUR * LATENESS_HOURS)
-    recent = SeenRequests.objects.filter(account=account, hour__range=near)
-    seen = set().union(*(_split(bytes(row.digests)) for row in recent))
-    digests = [_digest(r) for r in records]
-    fresh, new = [], {}
-    for record, digest in zip(records, digests, strict=True):
-        if digest not in seen and digest not in new:
-            new[digest] = None
-            fresh.append(record)
     engine = Aggregator(policies)
-    engine.add(fresh)
+    recent = SeenRequests.objects.filter(account=account, hour__range=near)
+    engine.know(b"".join(bytes(row.digests) for row in recent))
+    lines = engine.add_text(data, rejects, is_json=is_json)
     rows = engine.close()
-    lines, raw = text.count("\n"), len(text.encode())
+    raw = len(data)
     billable = int(raw * JSON_BILLABLE_FACTOR) if is_json else raw
     fields = list(rows[0]) if rows else []
     batch = _fold_batch(account, rows, f"{container}/{info.name}")
     saved = {
-        "lines": lines, "rejected": rejects.count - before, "duplicates": len(records) - engine.accepted,
+        "lines": lines, "rejected": rejects.count - before, "duplicates": engine.duplicates,
         "bytes_read": consumed,
     }  # fmt: skip
     for _attempt in range(3):  # a unique-constraint race with another blob's batch: look again
@@ -202,7 +190,7 @@ def _store_batch(account, container, info, hour, offset, consumed, text, policie
                     raise _Lost
                 saved["records"], agg_bytes = _merge_stored(account, batch, fields)
                 _add_volume(account, hour.date(), saved, raw, billable, agg_bytes)
-                _remember(account, hour, b"".join(new))
+                _remember(account, hour, engine.fresh_digests())
             return saved
         except _Lost:
             return None
