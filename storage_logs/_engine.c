@@ -823,7 +823,26 @@ static PyObject *span_pair(const Slot *s) {
     return pair;
 }
 
-/* (kind, key, count, first, last, sums, mins, maxs, statuses, distinct objects, samples, request ids) */
+static int digest_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The group's distinct objects as sorted 8-byte digests: merging two aggregates of one group later
+ * (another batch, another blob) counts the union exactly. */
+static PyObject *object_digests(Group *g) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(g->objects.used * 8));
+    if (!out) return NULL;
+    uint64_t *d = (uint64_t *)PyBytes_AS_STRING(out);
+    size_t n = 0;
+    for (size_t i = 0; i < g->objects.cap; i++)
+        if (g->objects.slots[i].val) d[n++] = request_digest(g->objects.slots[i].key, g->objects.slots[i].len);
+    qsort(d, n, sizeof *d, digest_cmp);
+    return out;
+}
+
+/* (kind, key, count, first, last, sums, mins, maxs, statuses, distinct objects, samples, request ids,
+ * object digests) */
 static PyObject *group_result(Group *g) {
     const Slot *best[SAMPLES];
     int nbest = 0;
@@ -853,12 +872,12 @@ static PyObject *group_result(Group *g) {
         Py_DECREF(pair);
     }
     PyObject *r = Py_BuildValue(
-        "iOLNN(LLLL)(LLLL)(LLLL)NnNO", g->kind, g->key, (long long)g->count,
+        "iOLNN(LLLL)(LLLL)(LLLL)NnNON", g->kind, g->key, (long long)g->count,
         PyUnicode_DecodeUTF8(g->first, g->flen, "replace"), PyUnicode_DecodeUTF8(g->last, g->llen, "replace"),
         (long long)g->sum[0], (long long)g->sum[1], (long long)g->sum[2], (long long)g->sum[3],
         (long long)g->min[0], (long long)g->min[1], (long long)g->min[2], (long long)g->min[3],
         (long long)g->max[0], (long long)g->max[1], (long long)g->max[2], (long long)g->max[3], statuses,
-        (Py_ssize_t)g->objects.used, samples, g->ids);
+        (Py_ssize_t)g->objects.used, samples, g->ids, object_digests(g));
     return r;
 fail:
     Py_XDECREF(statuses);

@@ -193,7 +193,7 @@ def window_end(policy, start):
 def as_record(policy, result):
     """A finished aggregate (an engine result) as a plain dict (text decoded, ready for the database or
     JSON)."""
-    _, key, count, first, last, sums, mins, maxs, statuses, distinct, samples, ids = result
+    _, key, count, first, last, sums, mins, maxs, statuses, distinct, samples, ids, digests = result
     indices = policy.key_indices
     value = lambda index: key[indices.index(index)] if index in indices else ""  # noqa: E731
     fake = [""] * parse.WIDTH
@@ -235,6 +235,7 @@ def as_record(policy, result):
         "distinct_objects": distinct,
         "sample_objects": ["/".join(map(html.unescape, pair)) for pair in samples],
         "sample_request_ids": ids,
+        "object_digests": digests,
     }
 
 
@@ -244,6 +245,7 @@ DERIVED = (
     "status_class",
     "auth_type",
 )  # from operation, kind, status_counts, principal
+INTERNAL = ("object_digests",)  # ascmon's own bookkeeping (exact distinct objects across merges)
 _MEASURES = ("request_bytes", "response_bytes", "latency_ms", "server_ms")
 SINGLE = ("last_time", "distinct_objects", *(f"{name}_{end}" for name in _MEASURES for end in ("min", "max")))
 
@@ -253,6 +255,7 @@ def export(record):
     operation its extremes, equal to its sums; for one object the sample objects)."""
     dropped = (
         DERIVED
+        + INTERNAL
         + (SINGLE if record["count"] == 1 else ())
         + (("sample_objects",) if record["object_key"] else ())
     )

@@ -150,6 +150,8 @@ class LogAggregate(models.Model):
     distinct_objects = models.PositiveIntegerField(default=0)
     sample_objects = models.JSONField(default=list)
     sample_request_ids = models.JSONField(default=list)
+    # sorted 8-byte digests of the distinct objects, so that merging keeps distinct_objects exact
+    object_digests = models.BinaryField(default=b"", editable=False)
     source_blob = models.CharField(max_length=1100, blank=True)
     group_key = models.CharField(max_length=32, default="", editable=False)
 
@@ -211,7 +213,7 @@ class LogAggregate(models.Model):
         self.status_counts = dict(
             sorted((Counter(self.status_counts) + Counter(other.status_counts)).items())
         )
-        self.distinct_objects = merged_distinct(self, other)
+        self.distinct_objects, self.object_digests = merged_distinct(self, other)
         self.sample_objects = sorted({*self.sample_objects, *other.sample_objects})[: aggregate.SAMPLES]
         ids = self.sample_request_ids + [
             i for i in other.sample_request_ids if i not in self.sample_request_ids
@@ -220,11 +222,20 @@ class LogAggregate(models.Model):
 
 
 def merged_distinct(one, other):
-    """Distinct objects of two aggregates: exact while each one's samples hold all its objects (always so
-    when the policy keys by object), else the larger count, a lower bound."""
+    """(distinct objects, their digests) of two aggregates of one group: the union of their object
+    digests. Rows stored before digests were kept count exactly while each one's samples hold all its
+    objects (always so when the policy keys by object), else as the larger count, a lower bound."""
+    mine, theirs = bytes(one.object_digests), bytes(other.object_digests)
+    if len(mine) == 8 * one.distinct_objects and len(theirs) == 8 * other.distinct_objects:
+        union = sorted({*_chunks(mine), *_chunks(theirs)})
+        return len(union), b"".join(union)
     union = {*one.sample_objects, *other.sample_objects}
     complete = all(a.distinct_objects == len(a.sample_objects) for a in (one, other))
-    return len(union) if complete else max(one.distinct_objects, other.distinct_objects, len(union))
+    return (len(union) if complete else max(one.distinct_objects, other.distinct_objects, len(union))), b""
+
+
+def _chunks(digests):
+    return (digests[i : i + 8] for i in range(0, len(digests), 8))
 
 
 class DailyVolume(models.Model):

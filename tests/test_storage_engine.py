@@ -27,7 +27,7 @@ SPEC = AccountLogSpec("engine", "sub", "rg", profile="small", diagnostic_logs=Tr
 def by_python(text):
     engine, rejects = Aggregator(), parse.Rejects()
     engine.add(parse.records(text, rejects))
-    return sorted(engine.close(), key=json.dumps), rejects.count, engine.duplicates
+    return sorted(engine.close(), key=repr), rejects.count, engine.duplicates
 
 
 def by_engine(data, chunk=None):
@@ -35,7 +35,7 @@ def by_engine(data, chunk=None):
     pieces = [data] if chunk is None else _whole_line_pieces(data, chunk)
     for piece in pieces:
         engine.add_text(piece, rejects)
-    return sorted(engine.close(), key=json.dumps), rejects.count, engine.duplicates
+    return sorted(engine.close(), key=repr), rejects.count, engine.duplicates
 
 
 def _whole_line_pieces(data, size):

@@ -77,3 +77,23 @@ def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
     volume = DailyVolume.objects.get(account=account)
     assert volume.aggregate_records == LogAggregate.objects.filter(account=account).count() == 1
     assert LogAggregate.objects.aggregate(n=Sum("count"))["n"] == volume.raw_lines == 3
+
+
+@pytest.mark.django_db
+def test_distinct_objects_stay_exact_when_a_group_has_more_objects_than_samples(azurite):
+    from storage_logs.models import AggregationPolicy
+
+    AggregationPolicy.objects.update_or_create(
+        kind="write", defaults={"by_object": False, "window_minutes": 1440}
+    )
+    account, _ = make_account("ascmonlogs1", azurite)
+    key = azurite.accounts[account.name]
+    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    upload(account, azurite, first, [write_line(first, f"r-{o}", 10, o) for o in "abcd"])
+    ingest_account_hour(account.id, first.isoformat(), account_key=key)
+    upload(account, azurite, second, [write_line(second, f"s-{o}", 10, o) for o in "de"])
+    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    (row,) = LogAggregate.objects.filter(account=account)
+    # a, b, c, d, then d again and e: five objects, though each batch kept only three samples
+    assert (row.count, row.distinct_objects) == (6, 5)
+    assert row.sample_objects == ["data/a", "data/b", "data/c"]
