@@ -1020,15 +1020,30 @@ static void Engine_dealloc(Engine *e) {
 }
 
 /* A Python record (a sequence of 25 str) as spans; the UTF-8 stays valid while `record` lives. */
-static int record_spans(PyObject *record, Span *f) {
+/* A record's UTF-8 spans. A str that has no UTF-8 form (a lone surrogate: JSON's "\\ud800" escape) is
+ * encoded with U+FFFD in its place, kept alive in *held until the caller releases it. */
+static int record_spans(PyObject *record, Span *f, PyObject **held) {
+    *held = NULL;
     if (!PyTuple_Check(record) || PyTuple_GET_SIZE(record) != WIDTH) {
         PyErr_SetString(PyExc_TypeError, "a record is a tuple of 25 str");
         return -1;
     }
     for (int i = 0; i < WIDTH; i++) {
+        PyObject *text = PyTuple_GET_ITEM(record, i);
         Py_ssize_t n;
-        const char *p = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(record, i), &n);
-        if (!p) return -1;
+        const char *p = PyUnicode_AsUTF8AndSize(text, &n);
+        if (!p) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+            PyErr_Clear();
+            PyObject *bytes = PyUnicode_AsEncodedString(text, "utf-8", "replace");
+            if (!bytes) return -1;
+            if (!*held && !(*held = PyList_New(0))) { Py_DECREF(bytes); return -1; }
+            int bad = PyList_Append(*held, bytes);
+            Py_DECREF(bytes);
+            if (bad) return -1;
+            p = PyBytes_AS_STRING(bytes);
+            n = PyBytes_GET_SIZE(bytes);
+        }
         f[i] = (Span){p, n};
     }
     return 0;
@@ -1040,7 +1055,9 @@ static PyObject *Engine_add_records(Engine *e, PyObject *records) {
     PyObject *record;
     Span f[WIDTH];
     while ((record = PyIter_Next(it))) {
-        int bad = record_spans(record, f) < 0 || engine_add(e, f, 1) < 0;
+        PyObject *held;
+        int bad = record_spans(record, f, &held) < 0 || engine_add(e, f, 1) < 0;
+        Py_XDECREF(held);
         Py_DECREF(record);
         if (bad) { Py_DECREF(it); return NULL; }
     }
@@ -1072,7 +1089,9 @@ static PyObject *Engine_feed(Engine *e, PyObject *args) {
             if (!record) goto fail;
             if (record != Py_None) {
                 Span rf[WIDTH];
-                int bad = record_spans(record, rf) < 0 || engine_add(e, rf, 1) < 0;
+                PyObject *held;
+                int bad = record_spans(record, rf, &held) < 0 || engine_add(e, rf, 1) < 0;
+                Py_XDECREF(held);
                 Py_DECREF(record);
                 if (bad) goto fail;
             } else {

@@ -133,3 +133,13 @@ def test_reduce_logs_reconciles_files_with_long_lines_damaged_lines_and_json(tmp
     assert result["lines"] == classic.count(b"\n") + 1 + monitor_lines
     whole = by_python(classic.decode())
     assert sum(row["count"] for row in whole[0]) + whole[2] == classic.count(b"\n") + 1 - 2
+
+
+def test_a_monitor_event_with_a_lone_surrogate_in_its_user_agent_is_aggregated_not_a_crash():
+    blob = next(iter(monitor_log_blobs(SPEC, START, START + timedelta(hours=1), seed=4)))
+    first = json.loads(blob.data.decode().splitlines()[0])
+    first["properties"]["userAgentHeader"] = "evil\ud800agent"  # json.dumps writes it as \ud800
+    engine = Aggregator()
+    engine.add_text((json.dumps(first) + "\n").encode(), parse.Rejects())
+    (row,) = engine.close()
+    assert row["count"] == 1 and row["user_agent"] == "evil?agent"  # UTF-8 has no surrogates
