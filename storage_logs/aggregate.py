@@ -120,7 +120,7 @@ class Aggregator:
         if is_json or (is_json is None and head.lstrip()[:1] == b"{"):
             text = str(data, "utf-8", "replace")
             self.add(parse.monitor_records(text, rejects))
-            return text.count("\n") + (not text.endswith("\n"))
+            return text.count("\n") + (bool(text) and not text.endswith("\n"))
         if head.startswith(CLEAN_HEADER):
             data = data[bytes(data[:4096]).find(b"\n") + 1 :]
             head = bytes(data[:4])

@@ -219,18 +219,22 @@ def classic_record(line):
 def monitor_record(line):
     """One Azure Monitor JSON event (StorageBlobLogs shape) into a record tuple; raises Malformed."""
     try:
-        event = json.loads(line)
-        props = event.get("properties") or {}
-        identity = event.get("identity") or {}
-        requester = identity.get("requester") or {}
-        when = event["time"]
-        op = event["operationName"]
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        event = _object(json.loads(line), "the event")
+        props, identity = (
+            _object(event.get("properties"), "properties"),
+            _object(event.get("identity"), "identity"),
+        )
+        requester = _object(identity.get("requester"), "requester")
+        when, op = event["time"], event["operationName"]
+        if not (isinstance(when, str) and isinstance(op, str)):
+            raise TypeError("time and operationName must be text")
+    except (ValueError, KeyError, TypeError) as error:
         raise Malformed(f"not a storage log event: {error}") from None
     date, hh, mm = _time_parts(when)
-    auth = AUTH_OF_IDENTITY.get(identity.get("type"), str(identity.get("type", "")).lower())
-    sig = re.search(r"SasSignature\(([0-9a-fA-F]+)\)", identity.get("tokenHash", ""))
-    container, obj = _split_key(props.get("objectKey", ""))
+    kind = _text(identity.get("type"))
+    auth = AUTH_OF_IDENTITY.get(kind, kind.lower())
+    sig = re.search(r"SasSignature\(([0-9a-fA-F]+)\)", _text(identity.get("tokenHash")))
+    container, obj = _split_key(_text(props.get("objectKey")))
     http = str(event.get("statusCode", ""))
     size = lambda a, b: _count(int(_count(props.get(a), a)) + int(_count(props.get(b), b)), a)  # noqa: E731
     number = _count
@@ -239,13 +243,26 @@ def monitor_record(line):
         "json", when, date, hh, mm, op, str(event.get("statusText", "")), http,
         http[0] if http[:1].isdigit() else "", number(event.get("durationMs"), "durationMs"),
         number(props.get("serverLatencyMs"), "serverLatencyMs"), auth,
-        props.get("accountName", "") if auth in ("authenticated", "bearer") else "",
-        "", enc(container), enc(obj), event.get("correlationId", ""),
+        _text(props.get("accountName")) if auth in ("authenticated", "bearer") else "",
+        "", enc(container), enc(obj), _text(event.get("correlationId")),
         number(props.get("operationCount"), "operationCount"),
-        _strip_port(event.get("callerIpAddress", "")), size("requestHeaderSize", "requestBodySize"),
+        _strip_port(_text(event.get("callerIpAddress"))), size("requestHeaderSize", "requestBodySize"),
         size("responseHeaderSize", "responseBodySize"), enc(props.get("userAgentHeader")),
         enc(requester.get("objectId")), enc(requester.get("appId")), enc(requester.get("upn")),
     ), (sig.group(1)[:16].lower() if sig else "")  # fmt: skip
+
+
+def _object(value, name):
+    """A JSON object (an absent or null one is empty); anything else is not an event of ours."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} is not an object")
+    return value
+
+
+def _text(value):
+    return "" if value is None else str(value)
 
 
 def principal_of(record):
@@ -334,8 +351,9 @@ def line_record(clean, rejects, raw):
 def monitor_records(chunk, rejects):
     """Records of newline-delimited Azure Monitor JSON; a malformed event is counted and skipped."""
     out = []
-    for line in chunk.splitlines():
+    for line in _lines(chunk):
         if not line.strip():
+            rejects.add(line, "empty line")
             continue
         try:
             record, sig = monitor_record(line)

@@ -143,3 +143,22 @@ def test_a_monitor_event_with_a_lone_surrogate_in_its_user_agent_is_aggregated_n
     engine.add_text((json.dumps(first) + "\n").encode(), parse.Rejects())
     (row,) = engine.close()
     assert row["count"] == 1 and row["user_agent"] == "evil?agent"  # UTF-8 has no surrogates
+
+
+def test_monitor_events_of_the_wrong_shape_are_rejected_one_by_one_and_the_rest_is_read():
+    blob = next(iter(monitor_log_blobs(SPEC, START, START + timedelta(hours=1), seed=4)))
+    good = blob.data.decode().splitlines()[:3]
+    event = json.loads(good[0])
+    wrong = [
+        {**event, "time": 1767225600},
+        {**event, "operationName": None},
+        {**event, "properties": "GetBlob"},
+        {**event, "identity": {**event.get("identity", {}), "requester": ["x"]}},
+        [event],
+    ]
+    line_separator = json.dumps({**event, "correlationId": "a\u2028b"}, ensure_ascii=False)
+    lines = [*good, *map(json.dumps, wrong), line_separator, ""]
+    rejects, engine = parse.Rejects(), Aggregator()
+    assert engine.add_text("\n".join([*lines, ""]).encode(), rejects) == len(lines)
+    assert rejects.count == len(wrong) + 1  # the empty line too; U+2028 inside a string is no line break
+    assert sum(row["count"] for row in engine.close()) + engine.duplicates == len(good) + 1
