@@ -1,11 +1,13 @@
-/* The storage log engine's inner loop: classic and CSV-clean lines parsed and aggregated in C.
+/* The storage log engine's inner loop: classic, Azure Monitor JSON and CSV-clean lines parsed and
+ * aggregated in C.
  *
  * Semantics live in Python (storage_logs/parse.py and storage_logs/aggregate.py); this file makes them
  * fast. `Engine.feed(data, fmt, fallback)` walks whole lines of a bytes chunk. A line the C parser accepts
- * is one the Python fast regex (parse.FAST / parse.CLEAN) would match with the same captures: the C parser
- * follows the regex's first-choice path and gives up on anything else (non-ASCII digits, an IPv6 address,
- * a 19-digit number, a quirk it does not follow), handing the line to `fallback`, the Python parser, which
- * returns a record tuple or None (rejected and counted there). Records from Python (`add_records`) and
+ * is one the Python fast regex (parse.FAST / parse.CLEAN) would match with the same captures, or for JSON
+ * one that parse.monitor_record reads to the same record: the C parser follows the first-choice path and
+ * gives up on anything else (non-ASCII digits, an IPv6 address, a 19-digit number, a float, a quirk it
+ * does not follow), handing the line to `fallback`, the Python parser, which returns a record tuple or
+ * None (rejected and counted there). Records from Python (`add_records`) and
  * lines parsed here take the same aggregation path below, so there is one implementation of "the same".
  *
  * Aggregation: a policy per kind (read, write, delete, other) gives the record positions of the group key
@@ -25,7 +27,7 @@
 
 enum { VER, TIME, DATE, HH, MM, OP, STATUS, HTTP, HCLASS, E2E, SRV, AUTH, REQUESTER, SIG, CONTAINER,
        OBJECT, RID, OPC, IP, REQ, RESP, UA, OID, APPID, UPN, WIDTH };
-enum { FMT_CLASSIC = 0, FMT_CLEAN = 1 };
+enum { FMT_CLASSIC = 0, FMT_CLEAN = 1, FMT_JSON = 2 };
 #define NKINDS 4
 #define SAMPLES 3
 #define SAMPLE_IDS 2
@@ -464,6 +466,429 @@ static int parse_clean(const char *s, const char *e, Span *f) {
     return !has_byte(c.p, e - c.p, ',');
 }
 
+/* ---------------------------------------------------------------- Azure Monitor JSON events
+ *
+ * parse.monitor_record's result for one event, for events of the usual shape: every value it reads is a
+ * string without escapes, a non-negative integer, null or absent, and the rest is well-formed JSON that
+ * json.loads reads the same way. Anything else (an escape in a value we read, a float, NaN, a surrogate,
+ * nesting deeper than MAX_DEPTH, an unknown identity type) goes to the Python parser. Text this path
+ * makes (escaped HTML, sums, lowercased types) goes to a scratch buffer reserved before the line. */
+
+#define MAX_DEPTH 32
+
+static int64_t to_int(Span s, int *ok) {
+    int64_t v = 0;
+    if (s.n == 0 || s.n > MAX_DIGITS) { *ok = 0; return 0; }
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        if (!ISDIGIT(s.p[i])) { *ok = 0; return 0; }
+        v = v * 10 + (s.p[i] - '0');
+    }
+    return v;
+}
+
+typedef struct { const char *p, *e; } J;
+
+static inline void j_ws(J *j) {
+    while (j->p < j->e && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n')) j->p++;
+}
+
+/* a JSON string; *plain says it has no escapes (only then is *out its text) */
+static int j_string(J *j, Span *out, int *plain) {
+    if (j->p >= j->e || *j->p != '"') return 0;
+    const char *s = ++j->p;
+    *plain = 1;
+    for (;;) {
+        const char *q = find3(j->p, j->e, '"', '\\', '"');
+        for (const char *t = j->p; t < q; t++)
+            if ((unsigned char)*t < 0x20) return 0; /* json.loads refuses raw control characters */
+        if (q >= j->e) return 0;
+        if (*q == '"') {
+            *out = (Span){s, q - s};
+            j->p = q + 1;
+            return 1;
+        }
+        *plain = 0;
+        if (q + 1 >= j->e) return 0;
+        char c = q[1];
+        if (c == 'u') {
+            if (j->e - q < 6) return 0;
+            for (int i = 2; i < 6; i++)
+                if (!ISDIGIT(q[i]) && (unsigned char)((q[i] | 0x20) - 'a') >= 6) return 0;
+            j->p = q + 6;
+        } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+            j->p = q + 2;
+        } else {
+            return 0;
+        }
+    }
+}
+
+/* -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? ; *integer when neither fraction nor exponent */
+static int j_number(J *j, Span *out, int *integer) {
+    const char *s = j->p, *p = s, *e = j->e;
+    if (p < e && *p == '-') p++;
+    if (p >= e || !ISDIGIT(*p)) return 0;
+    if (*p == '0') p++;
+    else while (p < e && ISDIGIT(*p)) p++;
+    *integer = 1;
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || !ISDIGIT(*p)) return 0;
+        while (p < e && ISDIGIT(*p)) p++;
+        *integer = 0;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
+        if (p >= e || !ISDIGIT(*p)) return 0;
+        while (p < e && ISDIGIT(*p)) p++;
+        *integer = 0;
+    }
+    *out = (Span){s, p - s};
+    j->p = p;
+    return 1;
+}
+
+static int j_word(J *j, const char *word, size_t n) {
+    if ((size_t)(j->e - j->p) < n || memcmp(j->p, word, n) != 0) return 0;
+    j->p += n;
+    return 1;
+}
+
+static int j_skip(J *j, int depth);
+
+static int j_skip_container(J *j, int depth, char close) {
+    if (depth > MAX_DEPTH) return 0;
+    j->p++;
+    j_ws(j);
+    if (j->p < j->e && *j->p == close) { j->p++; return 1; }
+    for (;;) {
+        if (close == '}') {
+            Span k;
+            int plain;
+            if (!j_string(j, &k, &plain)) return 0;
+            j_ws(j);
+            if (j->p >= j->e || *j->p != ':') return 0;
+            j->p++;
+            j_ws(j);
+        }
+        if (!j_skip(j, depth + 1)) return 0;
+        j_ws(j);
+        if (j->p >= j->e) return 0;
+        if (*j->p == ',') { j->p++; j_ws(j); continue; }
+        if (*j->p == close) { j->p++; return 1; }
+        return 0;
+    }
+}
+
+static int j_skip(J *j, int depth) {
+    if (j->p >= j->e) return 0;
+    Span s;
+    int flag;
+    switch (*j->p) {
+    case '"': return j_string(j, &s, &flag);
+    case '{': return j_skip_container(j, depth, '}');
+    case '[': return j_skip_container(j, depth, ']');
+    case 't': return j_word(j, "true", 4);
+    case 'f': return j_word(j, "false", 5);
+    case 'n': return j_word(j, "null", 4);
+    default: return j_number(j, &s, &flag);
+    }
+}
+
+/* What parse.monitor_record reads of a value. */
+enum { V_ABSENT, V_NULL, V_TEXT, V_INT };
+typedef struct { int kind; Span text; int64_t n; int escaped; } Value;
+
+/* a value we read: a string, a non-negative integer of at most 18 digits, or null */
+static int j_value(J *j, Value *v) {
+    if (j->p < j->e && *j->p == '"') {
+        int plain;
+        if (!j_string(j, &v->text, &plain)) return 0;
+        v->kind = V_TEXT;
+        v->escaped = !plain;
+        return 1;
+    }
+    if (j_word(j, "null", 4)) { v->kind = V_NULL; return 1; }
+    int integer;
+    if (j->p >= j->e || !ISDIGIT(*j->p) || !j_number(j, &v->text, &integer) || !integer || v->text.n > MAX_DIGITS)
+        return 0;
+    int ok = 1;
+    v->n = to_int(v->text, &ok);
+    v->kind = V_INT;
+    return ok;
+}
+
+typedef struct { const char *name; Value *value; int object; } Field;
+
+/* a repeated key replaces the whole object, as in json.loads: forget what the earlier one said */
+static void forget(Field *fields, int n, Field **nested, int *nn) {
+    for (int i = 0; i < n; i++) {
+        fields[i].value->kind = V_ABSENT;
+        if (fields[i].object) forget(nested[fields[i].object - 1], nn[fields[i].object - 1], nested, nn);
+    }
+}
+
+/* An object whose fields of interest are read into `fields` (the last one wins, as in json.loads);
+ * a field marked `object` is itself read with `nested` (or skipped when nested is NULL). */
+static int j_object(J *j, Field *fields, int n, int depth, Field **nested, int *nn) {
+    if (depth > MAX_DEPTH || j->p >= j->e || *j->p != '{') return 0;
+    j->p++;
+    j_ws(j);
+    if (j->p < j->e && *j->p == '}') { j->p++; return 1; }
+    for (;;) {
+        Span key;
+        int plain;
+        if (!j_string(j, &key, &plain) || !plain) return 0; /* an escaped key might spell one we read */
+        j_ws(j);
+        if (j->p >= j->e || *j->p != ':') return 0;
+        j->p++;
+        j_ws(j);
+        int found = -1;
+        for (int i = 0; i < n; i++)
+            if ((size_t)key.n == strlen(fields[i].name) && memcmp(key.p, fields[i].name, key.n) == 0) found = i;
+        if (found < 0) {
+            if (!j_skip(j, depth + 1)) return 0;
+        } else if (fields[found].object) {
+            Value *v = fields[found].value;
+            forget(nested[fields[found].object - 1], nn[fields[found].object - 1], nested, nn);
+            if (j_word(j, "null", 4)) {
+                v->kind = V_NULL;
+            } else {
+                int which = fields[found].object - 1;
+                if (!j_object(j, nested[which], nn[which], depth + 1, nested, nn)) return 0;
+                v->kind = V_TEXT; /* present as an object */
+            }
+        } else if (!j_value(j, fields[found].value)) {
+            return 0;
+        }
+        j_ws(j);
+        if (j->p >= j->e) return 0;
+        if (*j->p == ',') { j->p++; j_ws(j); continue; }
+        if (*j->p == '}') { j->p++; return 1; }
+        return 0;
+    }
+}
+
+/* html.escape(text, quote=True) into the scratch buffer (reserved: 6 bytes per input byte) */
+static Span html_escaped(Buf *b, Span s) {
+    const char *p = s.p, *e = s.p + s.n;
+    int special = 0;
+    for (const char *t = p; t < e; t++)
+        if (*t == '&' || *t == '<' || *t == '>' || *t == '"' || *t == '\'') { special = 1; break; }
+    if (!special) return s;
+    char *out = b->p + b->n, *o = out;
+    for (; p < e; p++) {
+        switch (*p) {
+        case '&': memcpy(o, "&amp;", 5); o += 5; break;
+        case '<': memcpy(o, "&lt;", 4); o += 4; break;
+        case '>': memcpy(o, "&gt;", 4); o += 4; break;
+        case '"': memcpy(o, "&quot;", 6); o += 6; break;
+        case '\'': memcpy(o, "&#x27;", 6); o += 6; break;
+        default: *o++ = *p;
+        }
+    }
+    b->n += o - out;
+    return (Span){out, o - out};
+}
+
+static Span scratch_number(Buf *b, int64_t n) {
+    char *out = b->p + b->n;
+    int len = snprintf(out, 24, "%lld", (long long)n);
+    b->n += len;
+    return (Span){out, len};
+}
+
+static unsigned hex4(const char *p) {
+    unsigned u = 0;
+    for (int i = 0; i < 4; i++) u = u * 16 + (ISDIGIT(p[i]) ? p[i] - '0' : ((p[i] | 0x20) - 'a' + 10));
+    return u;
+}
+
+/* A string's escapes decoded into the scratch buffer as json.loads does; 0 for a lone surrogate (which
+ * Python keeps, and UTF-8 cannot hold: left to the Python parser). The escapes are valid (j_string). */
+static int j_decode(Span raw, Buf *b, Span *out) {
+    char *o = b->p + b->n, *start = o;
+    const char *p = raw.p, *e = raw.p + raw.n;
+    while (p < e) {
+        if (*p != '\\') { *o++ = *p++; continue; }
+        char c = p[1];
+        p += 2;
+        switch (c) {
+        case 'b': *o++ = '\b'; continue;
+        case 'f': *o++ = '\f'; continue;
+        case 'n': *o++ = '\n'; continue;
+        case 'r': *o++ = '\r'; continue;
+        case 't': *o++ = '\t'; continue;
+        case 'u': break;
+        default: *o++ = c; continue; /* " \\ / */
+        }
+        unsigned u = hex4(p);
+        p += 4;
+        if (u >= 0xDC00 && u <= 0xDFFF) return 0;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (e - p < 6 || p[0] != '\\' || p[1] != 'u') return 0;
+            unsigned low = hex4(p + 2);
+            if (low < 0xDC00 || low > 0xDFFF) return 0;
+            u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00);
+            p += 6;
+        }
+        if (u < 0x80) {
+            *o++ = (char)u;
+        } else if (u < 0x800) {
+            *o++ = (char)(0xC0 | (u >> 6)), *o++ = (char)(0x80 | (u & 0x3F));
+        } else if (u < 0x10000) {
+            *o++ = (char)(0xE0 | (u >> 12)), *o++ = (char)(0x80 | ((u >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (u & 0x3F));
+        } else {
+            *o++ = (char)(0xF0 | (u >> 18)), *o++ = (char)(0x80 | ((u >> 12) & 0x3F));
+            *o++ = (char)(0x80 | ((u >> 6) & 0x3F)), *o++ = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    b->n += o - start;
+    *out = (Span){start, o - start};
+    return 1;
+}
+
+/* The text of a value we read ("" when absent or null), escapes decoded; 0 when Python must do it. */
+static int text_of_value(const Value *v, Buf *b, Span *out) {
+    if (v->kind != V_TEXT) { *out = (Span){"", 0}; return 1; }
+    if (!v->escaped) { *out = v->text; return 1; }
+    return j_decode(v->text, b, out);
+}
+
+/* _strip_port: [v6]:port -> v6, host:port -> host, else as is */
+static Span strip_port(Span ip) {
+    if (ip.n && ip.p[0] == '[') {
+        const char *close = memchr(ip.p, ']', ip.n);
+        return close ? (Span){ip.p + 1, close - ip.p - 1} : ip;
+    }
+    const char *colon = memchr(ip.p, ':', ip.n);
+    if (colon && !memchr(colon + 1, ':', ip.p + ip.n - colon - 1)) return (Span){ip.p, colon - ip.p};
+    return ip;
+}
+
+static int parse_json(const char *s, const char *e, Span *f, Buf *scratch) {
+    Value time = {0}, op = {0}, code = {0}, text = {0}, duration = {0}, caller = {0}, rid = {0};
+    Value identity = {0}, props = {0}, kind = {0}, token = {0}, requester = {0}, oid = {0}, app = {0};
+    Value upn = {0}, account = {0}, ua = {0}, server = {0}, key = {0}, count = {0}, rqh = {0}, rqb = {0};
+    Value rsh = {0}, rsb = {0};
+    Field top[] = {{"time", &time, 0}, {"operationName", &op, 0}, {"statusCode", &code, 0},
+                   {"statusText", &text, 0}, {"durationMs", &duration, 0}, {"callerIpAddress", &caller, 0},
+                   {"correlationId", &rid, 0}, {"identity", &identity, 1}, {"properties", &props, 2}};
+    Field id[] = {{"type", &kind, 0}, {"tokenHash", &token, 0}, {"requester", &requester, 3}};
+    Field pr[] = {{"accountName", &account, 0}, {"userAgentHeader", &ua, 0}, {"serverLatencyMs", &server, 0},
+                  {"objectKey", &key, 0}, {"operationCount", &count, 0}, {"requestHeaderSize", &rqh, 0},
+                  {"requestBodySize", &rqb, 0}, {"responseHeaderSize", &rsh, 0}, {"responseBodySize", &rsb, 0}};
+    Field rq[] = {{"objectId", &oid, 0}, {"appId", &app, 0}, {"upn", &upn, 0}};
+    Field *nested[] = {id, pr, rq};
+    int nn[] = {3, 9, 3};
+    J j = {s, e};
+    j_ws(&j);
+    if (!j_object(&j, top, 9, 0, nested, nn)) return 0;
+    j_ws(&j);
+    if (j.p != e) return 0;
+    /* strings where monitor_record insists on them; no other types where it would str() them */
+    if (time.kind != V_TEXT || op.kind != V_TEXT || text.kind == V_INT || text.kind == V_NULL ||
+        code.kind == V_NULL || caller.kind == V_INT || rid.kind == V_INT || kind.kind == V_INT ||
+        token.kind == V_INT || account.kind == V_INT || ua.kind == V_INT || key.kind == V_INT ||
+        oid.kind == V_INT || app.kind == V_INT || upn.kind == V_INT)
+        return 0;
+    const Value *numbers[] = {&duration, &server, &count, &rqh, &rqb, &rsh, &rsb};
+    for (int i = 0; i < 7; i++)
+        if (numbers[i]->kind == V_TEXT) return 0; /* "12" is int("12") in Python: left to it */
+    scratch->n = 0;
+    if (buf_reserve(scratch, (size_t)(e - s) * 8 + 256) < 0) return 0;
+    Value *texts[] = {&time, &op, &code, &text, &caller, &rid, &kind, &token, &account, &ua, &key, &oid, &app, &upn};
+    Span tx[14];
+    for (int i = 0; i < 14; i++)
+        if (!text_of_value(texts[i], scratch, &tx[i])) return 0;
+    Span t = tx[0];
+    if (t.n < 16 || !ascii_only(t.p, t.n)) return 0;
+    static const char shape[] = "dddd-dd-ddTdd:dd";
+    for (int i = 0; i < 16; i++)
+        if (shape[i] == 'd' ? !ISDIGIT(t.p[i]) : t.p[i] != shape[i]) return 0;
+    if (!real_time(t.p, t.p + 11, t.p + 14)) return 0;
+    f[VER] = (Span){"json", 4};
+    f[TIME] = t;
+    f[DATE] = (Span){t.p, 10};
+    f[HH] = (Span){t.p + 11, 2};
+    f[MM] = (Span){t.p + 14, 2};
+    f[OP] = tx[1];
+    f[STATUS] = tx[3];
+    f[HTTP] = code.kind == V_INT ? code.text : tx[2];
+    if (f[HTTP].n && (unsigned char)f[HTTP].p[0] >= 0x80) return 0; /* a Unicode digit would count */
+    f[HCLASS] = (f[HTTP].n && ISDIGIT(f[HTTP].p[0])) ? (Span){f[HTTP].p, 1} : (Span){"", 0};
+    Span *measures[] = {&f[E2E], &f[SRV], &f[OPC]};
+    const Value *sources[] = {&duration, &server, &count};
+    for (int i = 0; i < 3; i++)
+        *measures[i] = sources[i]->kind == V_INT ? scratch_number(scratch, sources[i]->n) : (Span){"0", 1};
+    int64_t sizes[4];
+    const Value *parts[] = {&rqh, &rqb, &rsh, &rsb};
+    for (int i = 0; i < 4; i++) sizes[i] = parts[i]->kind == V_INT ? parts[i]->n : 0;
+    if (sizes[0] + sizes[1] >= 1000000000000000000LL || sizes[2] + sizes[3] >= 1000000000000000000LL) return 0;
+    f[REQ] = scratch_number(scratch, sizes[0] + sizes[1]);
+    f[RESP] = scratch_number(scratch, sizes[2] + sizes[3]);
+    /* identity.type: AUTH_OF_IDENTITY, else lowercased */
+    Span type = tx[6];
+    static const char *names[] = {"AccountKey", "SAS", "OAuth", "Anonymous"};
+    static const char *auths[] = {"authenticated", "sas", "bearer", "anonymous"};
+    f[AUTH] = (Span){NULL, -1};
+    for (int i = 0; i < 4; i++)
+        if ((size_t)type.n == strlen(names[i]) && memcmp(type.p, names[i], type.n) == 0)
+            f[AUTH] = (Span){auths[i], (Py_ssize_t)strlen(auths[i])};
+    if (f[AUTH].n < 0) {
+        if (!ascii_only(type.p, type.n)) return 0;
+        char *lower = scratch->p + scratch->n;
+        for (Py_ssize_t i = 0; i < type.n; i++)
+            lower[i] = (type.p[i] >= 'A' && type.p[i] <= 'Z') ? type.p[i] + 32 : type.p[i];
+        scratch->n += type.n;
+        f[AUTH] = (Span){lower, type.n};
+    }
+    int account_auth = (f[AUTH].n == 13 && memcmp(f[AUTH].p, "authenticated", 13) == 0) ||
+                       (f[AUTH].n == 6 && memcmp(f[AUTH].p, "bearer", 6) == 0);
+    f[REQUESTER] = account_auth ? tx[8] : (Span){"", 0};
+    /* SasSignature(<hex>) in the token hash: its first 16 hex digits, lowercased */
+    f[SIG] = (Span){"", 0};
+    Span th = tx[7];
+    for (const char *p = th.p, *end = th.p + th.n; p && p < end;) {
+        const char *at = memchr(p, 'S', end - p);
+        if (!at) break;
+        if (end - at > 13 && memcmp(at, "SasSignature(", 13) == 0) {
+            const char *h = at + 13, *x = h;
+            while (x < end && (ISDIGIT(*x) || (unsigned char)((*x | 0x20) - 'a') < 6)) x++;
+            if (x > h && x < end && *x == ')') {
+                Py_ssize_t n = x - h < 16 ? x - h : 16;
+                char *sig = scratch->p + scratch->n;
+                for (Py_ssize_t i = 0; i < n; i++) sig[i] = h[i] | (ISDIGIT(h[i]) ? 0 : 0x20);
+                scratch->n += n;
+                f[SIG] = (Span){sig, n};
+                break;
+            }
+        }
+        p = at + 1;
+    }
+    /* _split_key: "/account/container/object" */
+    Span ok = tx[10], container = {"", 0}, object = {"", 0};
+    if (ok.n && ok.p[0] == '/') {
+        const char *end = ok.p + ok.n, *second = memchr(ok.p + 1, '/', ok.n - 1);
+        if (second) {
+            const char *third = memchr(second + 1, '/', end - second - 1);
+            container = (Span){second + 1, (third ? third : end) - second - 1};
+            if (third) object = (Span){third + 1, end - third - 1};
+        }
+    }
+    f[CONTAINER] = html_escaped(scratch, container);
+    f[OBJECT] = html_escaped(scratch, object);
+    f[RID] = tx[5];
+    f[IP] = strip_port(tx[4]);
+    f[UA] = html_escaped(scratch, tx[9]);
+    f[OID] = html_escaped(scratch, tx[11]);
+    f[APPID] = html_escaped(scratch, tx[12]);
+    f[UPN] = html_escaped(scratch, tx[13]);
+    return 1;
+}
+
 /* ---------------------------------------------------------------- the engine */
 
 typedef struct { char *code; uint32_t len; int64_t n; } Status;
@@ -504,6 +929,7 @@ typedef struct {
     char latest[64];
     uint32_t latest_len;
     Buf key_buf;
+    Buf scratch; /* text the JSON path makes for one line */
     int tracking; /* known/fresh in use: repeats across batches are told by request digests */
     Map known;
     Buf fresh;
@@ -533,15 +959,6 @@ static int64_t window_start(Span date, Span hh, Span mm, int width) {
     return start;
 }
 
-static int64_t to_int(Span s, int *ok) {
-    int64_t v = 0;
-    if (s.n == 0 || s.n > MAX_DIGITS) { *ok = 0; return 0; }
-    for (Py_ssize_t i = 0; i < s.n; i++) {
-        if (!ISDIGIT(s.p[i])) { *ok = 0; return 0; }
-        v = v * 10 + (s.p[i] - '0');
-    }
-    return v;
-}
 
 static int bytes_cmp(const char *a, uint32_t an, const char *b, uint32_t bn) {
     int c = memcmp(a, b, an < bn ? an : bn);
@@ -1012,6 +1429,7 @@ static void Engine_dealloc(Engine *e) {
     map_free(&e->windows, 1);
     free(e->key_buf.p);
     free(e->fresh.p);
+    free(e->scratch.p);
     map_free(&e->known, 1);
     Py_XDECREF(e->sas_values);
     Py_XDECREF(e->kind_of);
@@ -1078,9 +1496,11 @@ static PyObject *Engine_feed(Engine *e, PyObject *args) {
     while (p < end) {
         lines++;
         const char *nl = memchr(p, '\n', end - p), *e_ = nl ? nl : end;
-        int parsed = fmt == FMT_CLEAN ? parse_clean(p, e_, f) : parse_classic(p, e_, f);
+        int parsed = fmt == FMT_CLEAN  ? parse_clean(p, e_, f)
+                     : fmt == FMT_JSON ? parse_json(p, e_, f, &e->scratch)
+                                       : parse_classic(p, e_, f);
         if (parsed) {
-            if (engine_add(e, f, fmt == FMT_CLEAN) < 0) goto fail;
+            if (engine_add(e, f, fmt != FMT_CLASSIC) < 0) goto fail;
             fast++;
         } else {
             PyObject *line = PyBytes_FromStringAndSize(p, e_ - p);

@@ -118,14 +118,13 @@ class Aggregator:
         the first line unless `is_json` says."""
         head = bytes(data[:64])
         if is_json or (is_json is None and head.lstrip()[:1] == b"{"):
-            text = str(data, "utf-8", "replace")
-            self.add(parse.monitor_records(text, rejects))
-            return text.count("\n") + (bool(text) and not text.endswith("\n"))
-        if head.startswith(CLEAN_HEADER):
+            fmt = parse.MONITOR_JSON
+        elif head.startswith(CLEAN_HEADER):
             data = data[bytes(data[:4096]).find(b"\n") + 1 :]
-            head = bytes(data[:4])
-        clean = head.startswith(b"csv,")
-        lines, _ = self._engine.feed(data, int(clean), functools.partial(parse.line_record, clean, rejects))
+            fmt = parse.CLEAN_CSV
+        else:
+            fmt = parse.CLEAN_CSV if head.startswith(b"csv,") else parse.CLASSIC
+        lines, _ = self._engine.feed(data, fmt, functools.partial(parse.line_record, fmt, rejects))
         return lines
 
     def know(self, digests):

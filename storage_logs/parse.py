@@ -191,7 +191,7 @@ def _count(value, name):
     """A JSON number as record text: a whole number from 0 to 10**18 - 1."""
     try:
         number = int(value or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Malformed(f"{name} is not a number: {str(value)[:20]!r}") from None
     return _number(str(number), name)
 
@@ -342,26 +342,32 @@ def clean_line(line, rejects):
     return match.groups("")
 
 
-def line_record(clean, rejects, raw):
+CLASSIC, CLEAN_CSV, MONITOR_JSON = 0, 1, 2  # the C engine's formats
+
+
+def line_record(fmt, rejects, raw):
     """The C engine's fallback for a line it did not parse: a record, or None (counted in rejects)."""
     line = raw.decode("utf-8", "replace")
-    return clean_line(line, rejects) if clean else classic_line(line, rejects)
+    reader = {CLASSIC: classic_line, CLEAN_CSV: clean_line, MONITOR_JSON: monitor_line}[fmt]
+    return reader(line, rejects)
 
 
 def monitor_records(chunk, rejects):
     """Records of newline-delimited Azure Monitor JSON; a malformed event is counted and skipped."""
-    out = []
-    for line in _lines(chunk):
-        if not line.strip():
-            rejects.add(line, "empty line")
-            continue
-        try:
-            record, sig = monitor_record(line)
-        except Malformed as error:
-            rejects.add(line, error)
-            continue
-        out.append(record[:SIG] + (sig,) + record[SIG + 1 :])
-    return out
+    return [r for r in (monitor_line(line, rejects) for line in _lines(chunk)) if r is not None]
+
+
+def monitor_line(line, rejects):
+    """One Azure Monitor event as a record (SIG: its SAS signature hash), or None when rejected."""
+    if not line.strip():
+        rejects.add(line, "empty line")
+        return None
+    try:
+        record, sig = monitor_record(line)
+    except Malformed as error:
+        rejects.add(line, error)
+        return None
+    return record[:SIG] + (sig,) + record[SIG + 1 :]
 
 
 def clean_records(chunk, rejects):

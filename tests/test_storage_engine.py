@@ -162,3 +162,36 @@ def test_monitor_events_of_the_wrong_shape_are_rejected_one_by_one_and_the_rest_
     assert engine.add_text("\n".join([*lines, ""]).encode(), rejects) == len(lines)
     assert rejects.count == len(wrong) + 1  # the empty line too; U+2028 inside a string is no line break
     assert sum(row["count"] for row in engine.close()) + engine.duplicates == len(good) + 1
+
+
+def monitor_lines():
+    blobs = monitor_log_blobs(SPEC, START, START + timedelta(hours=3), seed=4)
+    return b"".join(blob.data for blob in blobs)
+
+
+def test_the_engine_reads_azure_monitor_json_like_the_python_parser():
+    data = monitor_lines()
+    assert b'\\"probe\\"' in data  # escaped quotes in a user agent, decoded by both
+    assert by_engine(data, chunk=53) == by_python(data.decode())
+    rows, rejected, duplicates = by_engine(data)
+    assert rejected == 0 and sum(row["count"] for row in rows) + duplicates == data.count(b"\n")
+
+
+JSON_MUTATIONS = ['\\"', "\\u00e9", "\\ud800", "\\ud83d\\ude00", "\\n", "null", "1.5", '"12"', ",", "}", "{",
+                  '"identity":null,', '"properties":{},', '"statusCode":"Unknown",', "-1", "1e3", "NaN",
+                  " ", "\t", "\x01", "é", "[]", '"time":5,', '"durationMs":007,', "\\x"]  # fmt: skip
+
+
+def test_damaged_monitor_events_are_read_alike_or_rejected_alike_by_both_parsers():
+    rng = random.Random(5)
+    sources = monitor_lines().decode().splitlines()[:200]
+    outcomes = []
+    for _ in range(2000):
+        line = rng.choice(sources)
+        for _ in range(rng.randint(1, 2)):
+            at = rng.randrange(1, len(line))
+            line = line[:at] + rng.choice(JSON_MUTATIONS) + line[at:]
+        engine = by_engine((line + "\n").encode())
+        assert engine == by_python(line + "\n"), line
+        outcomes.append(engine[1])
+    assert 300 < outcomes.count(0) and 300 < outcomes.count(1)
