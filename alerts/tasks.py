@@ -7,7 +7,7 @@ from a listing is never hidden or deleted, so a failed or partial poll cannot ma
 import logging
 import threading
 import time
-from queue import Full, Queue
+from queue import Empty, Full, Queue
 
 from django.conf import settings
 from django.utils import timezone
@@ -21,6 +21,8 @@ from devices.models import Device
 log = logging.getLogger(__name__)
 # A poll resumes from the failed page's link this many times before it records a partial run.
 MAX_RESUMES = 5
+# Pages fetched ahead of the one being stored; when storing is slower they are stored in one transaction.
+PREFETCH_PAGES = 8
 
 
 def poll_all_devices():
@@ -61,10 +63,11 @@ def page_through(run, ingester, iter_pages, tenant, subscription_id):
     continuation = None
     while True:
         try:
-            for page in prefetched(iter_pages(tenant, subscription_id, continuation)):
-                ingester.ingest_page(page.alerts, page.rejected)
-                run.pages += 1
-                continuation = page.next_link
+            for pages in prefetched(iter_pages(tenant, subscription_id, continuation)):
+                alerts = [alert for page in pages for alert in page.alerts]
+                ingester.ingest_page(alerts, [item for page in pages for item in page.rejected])
+                run.pages += len(pages)
+                continuation = pages[-1].next_link
             return PollOutcome.OK
         except AzureError as error:
             run.errors.append(
@@ -76,10 +79,11 @@ def page_through(run, ingester, iter_pages, tenant, subscription_id):
             time.sleep(wait_seconds(error))
 
 
-def prefetched(pages, depth=2):
-    """Iterate `pages` from a background thread up to `depth` pages ahead, so fetching the next page
-    overlaps storing this one. Pages and the error that ends them arrive in order, so a caller resuming
-    from the last page it consumed skips nothing."""
+def prefetched(pages, depth=PREFETCH_PAGES):
+    """Iterate `pages` from a background thread up to `depth` pages ahead, so fetching the next pages
+    overlaps storing these. Yields lists: every page fetched by then, at least one, so when storing is
+    the slower side several pages share one transaction. Pages and the error that ends them arrive in
+    order, so a caller resuming from the last page it consumed skips nothing."""
     queue, stop = Queue(maxsize=depth), threading.Event()
 
     def put(item):
@@ -99,15 +103,27 @@ def prefetched(pages, depth=2):
         except Exception as error:  # handed to the consumer, which decides about retrying
             put(("error", error))
 
+    def ready():
+        """The next item, then those already waiting; only the last can be the end or an error."""
+        items = [queue.get()]
+        while items[-1][0] == "page":
+            try:
+                items.append(queue.get_nowait())
+            except Empty:
+                break
+        return items
+
     threading.Thread(target=produce, name="alert-pages", daemon=True).start()
     try:
         while True:
-            kind, value = queue.get()
+            items = ready()
+            if fetched := [value for kind, value in items if kind == "page"]:
+                yield fetched
+            kind, value = items[-1]
             if kind == "error":
                 raise value
             if kind == "end":
                 return
-            yield value
     finally:
         stop.set()
 

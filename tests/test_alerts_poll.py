@@ -95,6 +95,14 @@ def test_a_poll_that_cannot_finish_keeps_what_it_had_and_says_so(device, serve):
     assert Alert.objects.visible().count() == 9
 
 
+def test_a_poll_ended_by_a_failure_keeps_every_page_fetched_before_it(device, serve):
+    serve(three_pages(), fail={2: Forbidden("AuthorizationFailed", status=403)})
+    [run_id] = tasks.poll_device(device.pk)
+    run = PollRun.objects.get(pk=run_id)
+    assert (run.outcome, run.pages, run.created) == ("partial", 2, 6)
+    assert Alert.objects.visible().count() == 6
+
+
 def test_polling_twice_creates_nothing_new_and_skips_unchanged_alerts(device, serve):
     serve(three_pages())
     tasks.poll_device(device.pk)
