@@ -175,20 +175,7 @@ static int32_t map_get(Map *m, const char *key, uint32_t len, int32_t newval, in
 
 typedef struct { char *p; size_t n, cap; } Buf;
 
-static int buf_put(Buf *b, const void *data, size_t n) {
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    return 0;
-}
-
+/* room for n more bytes */
 static int buf_reserve(Buf *b, size_t n) {
     if (b->n + n <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
@@ -197,6 +184,13 @@ static int buf_reserve(Buf *b, size_t n) {
     if (!p) return -1;
     b->p = p;
     b->cap = cap;
+    return 0;
+}
+
+static int buf_put(Buf *b, const void *data, size_t n) {
+    if (buf_reserve(b, n) < 0) return -1;
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
     return 0;
 }
 
@@ -1302,6 +1296,24 @@ fail:
     return NULL;
 }
 
+/* A map whose values are positions in an array that was compacted: moved[old] is the new position, or
+ * -1 for an entry that is gone (its key is freed). */
+static int map_renumber(Map *m, const int32_t *moved) {
+    Map fresh;
+    if (map_init(&fresh, m->cap) < 0) return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        Slot s = m->slots[i];
+        if (!s.val) continue;
+        if (moved[s.val - 1] < 0) { free(s.key); continue; }
+        s.val = moved[s.val - 1] + 1;
+        map_place(fresh.slots, fresh.cap, s);
+        fresh.used++;
+    }
+    free(m->slots);
+    *m = fresh;
+    return 0;
+}
+
 /* Closes the windows ending before `cutoff` minutes (all when cutoff is None): their groups as results. */
 static PyObject *engine_close_windows(Engine *e, int all, int64_t cutoff) {
     PyObject *out = PyList_New(0);
@@ -1322,21 +1334,8 @@ static PyObject *engine_close_windows(Engine *e, int all, int64_t cutoff) {
             e->g[kept++] = g;
         }
     }
-    if (kept != e->ng) { /* rebuild the group map with the surviving groups' new positions */
-        Map fresh;
-        if (map_init(&fresh, e->groups.cap) < 0) { Py_DECREF(out); free(moved); return PyErr_NoMemory(); }
-        for (size_t i = 0; i < e->groups.cap; i++) {
-            Slot s = e->groups.slots[i];
-            if (!s.val) continue;
-            if (moved[s.val - 1] < 0) { free(s.key); continue; }
-            s.val = moved[s.val - 1] + 1;
-            map_place(fresh.slots, fresh.cap, s);
-            fresh.used++;
-        }
-        free(e->groups.slots);
-        e->groups = fresh;
-        e->ng = kept;
-    }
+    if (kept != e->ng && map_renumber(&e->groups, moved) < 0) { Py_DECREF(out); free(moved); return PyErr_NoMemory(); }
+    e->ng = kept;
     free(moved);
     size_t wkept = 0;
     int32_t *wmoved = malloc((e->nw ? e->nw : 1) * sizeof(int32_t));
@@ -1350,21 +1349,8 @@ static PyObject *engine_close_windows(Engine *e, int all, int64_t cutoff) {
             e->w[wkept++] = e->w[i];
         }
     }
-    if (wkept != e->nw) {
-        Map fresh;
-        if (map_init(&fresh, e->windows.cap) < 0) { Py_DECREF(out); free(wmoved); return PyErr_NoMemory(); }
-        for (size_t i = 0; i < e->windows.cap; i++) {
-            Slot s = e->windows.slots[i];
-            if (!s.val) continue;
-            if (wmoved[s.val - 1] < 0) { free(s.key); continue; }
-            s.val = wmoved[s.val - 1] + 1;
-            map_place(fresh.slots, fresh.cap, s);
-            fresh.used++;
-        }
-        free(e->windows.slots);
-        e->windows = fresh;
-        e->nw = wkept;
-    }
+    if (wkept != e->nw && map_renumber(&e->windows, wmoved) < 0) { Py_DECREF(out); free(wmoved); return PyErr_NoMemory(); }
+    e->nw = wkept;
     free(wmoved);
     e->last_wi = -1;
     return out;
