@@ -57,16 +57,20 @@ def test_a_day_window_write_spanning_two_ingested_hours_is_one_row_equal_to_its_
     assert DailyVolume.objects.get(account=account).aggregate_records == 1
 
 
-@pytest.mark.django_db
-def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
+def writes_grouped_by_container(azurite):
+    """An account whose write policy ignores the object: one group per container and day."""
     from storage_logs.models import AggregationPolicy
 
     AggregationPolicy.objects.update_or_create(
         kind="write", defaults={"by_object": False, "window_minutes": 1440}
     )
     account, _ = make_account("ascmonlogs1", azurite)
-    key = azurite.accounts[account.name]
-    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    return account, azurite.accounts[account.name], DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+
+
+@pytest.mark.django_db
+def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
+    account, key, first, second = writes_grouped_by_container(azurite)
     upload(account, azurite, first, [write_line(first, "r-1", 10, "a"), write_line(first, "r-2", 10, "b")])
     ingest_account_hour(account.id, first.isoformat(), account_key=key)
     upload(account, azurite, second, [write_line(second, "r-3", 10, "b")])
@@ -81,14 +85,7 @@ def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
 
 @pytest.mark.django_db
 def test_distinct_objects_stay_exact_when_a_group_has_more_objects_than_samples(azurite):
-    from storage_logs.models import AggregationPolicy
-
-    AggregationPolicy.objects.update_or_create(
-        kind="write", defaults={"by_object": False, "window_minutes": 1440}
-    )
-    account, _ = make_account("ascmonlogs1", azurite)
-    key = azurite.accounts[account.name]
-    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    account, key, first, second = writes_grouped_by_container(azurite)
     upload(account, azurite, first, [write_line(first, f"r-{o}", 10, o) for o in "abcd"])
     ingest_account_hour(account.id, first.isoformat(), account_key=key)
     upload(account, azurite, second, [write_line(second, f"s-{o}", 10, o) for o in "de"])
