@@ -6,6 +6,7 @@ rejections, for Microsoft's samples, the simulator's quirky lines and thousands 
 """
 
 import json
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,8 @@ EXAMPLE_LINES = [
 ]
 START = datetime(2026, 2, 2, 9, tzinfo=UTC)
 SPEC = AccountLogSpec("engine", "sub", "rg", profile="small", diagnostic_logs=True)
+# scripts/check-engine raises it for a long run under AddressSanitizer
+FUZZ_SCALE = int(os.environ.get("ASCMON_FUZZ_SCALE", "1"))
 
 
 def by_python(text):
@@ -85,12 +88,12 @@ def test_damaged_lines_are_read_alike_or_rejected_alike_by_both_parsers():
     rng = random.Random(7)
     sources = EXAMPLE_LINES + simulated_lines().decode().splitlines()[:300]
     outcomes = []
-    for _ in range(3000):
+    for _ in range(3000 * FUZZ_SCALE):
         line = damaged(rng.choice(sources), rng)
         engine = by_engine((line + "\n").encode())
         assert engine == by_python(line + "\n"), line
         outcomes.append(engine[1])
-    assert 500 < outcomes.count(0) and 500 < outcomes.count(1)  # many read, many rejected
+    assert 500 * FUZZ_SCALE < outcomes.count(0) and 500 * FUZZ_SCALE < outcomes.count(1)  # both kinds
 
 
 def test_a_line_with_an_impossible_date_or_a_19_digit_size_is_rejected_with_a_reason():
@@ -186,7 +189,7 @@ def test_damaged_monitor_events_are_read_alike_or_rejected_alike_by_both_parsers
     rng = random.Random(5)
     sources = monitor_lines().decode().splitlines()[:200]
     outcomes = []
-    for _ in range(2000):
+    for _ in range(2000 * FUZZ_SCALE):
         line = rng.choice(sources)
         for _ in range(rng.randint(1, 2)):
             at = rng.randrange(1, len(line))
@@ -194,4 +197,4 @@ def test_damaged_monitor_events_are_read_alike_or_rejected_alike_by_both_parsers
         engine = by_engine((line + "\n").encode())
         assert engine == by_python(line + "\n"), line
         outcomes.append(engine[1])
-    assert 300 < outcomes.count(0) and 300 < outcomes.count(1)
+    assert 300 * FUZZ_SCALE < outcomes.count(0) and 300 * FUZZ_SCALE < outcomes.count(1)
