@@ -74,11 +74,32 @@ class SuppressionRuleAdmin(RoleAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        applied = obj.apply_to_recent() if SuppressionRule.objects.active().filter(pk=obj.pk).exists() else 0
+        rule = SuppressionRule.objects.filter(pk=obj.pk)
+        applied = obj.apply_to_recent() if rule.active().exists() else 0
+        shown = rule.release() if rule.lapsed().exists() else 0
         AuditEvent.objects.create(
             user=request.user,
             action="changed suppression rule" if change else "added suppression rule",
-            detail={"rule": obj.pk, "fields": form.changed_data, "suppressed_now": applied},
+            detail={
+                "rule": obj.pk,
+                "fields": form.changed_data,
+                "suppressed_now": applied,
+                "shown_again": shown,
+            },
+        )
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, SuppressionRule.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """The rules' alerts go to another active rule covering them, or back into the list."""
+        rules = {rule.pk: str(rule) for rule in queryset}
+        shown = SuppressionRule.objects.filter(pk__in=rules).release()
+        super().delete_queryset(request, SuppressionRule.objects.filter(pk__in=rules))
+        AuditEvent.objects.create(
+            user=request.user,
+            action="deleted suppression rule",
+            detail={"rules": rules, "shown_again": shown},
         )
 
     def get_urls(self):

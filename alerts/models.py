@@ -284,6 +284,25 @@ class SuppressionRuleQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(is_active=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
+    def lapsed(self, now=None):
+        """Disabled or expired rules."""
+        return self.filter(Q(is_active=False) | Q(expires_at__lte=now or timezone.now()))
+
+    def release(self):
+        """Hand the alerts these rules suppressed to the first other active rule covering them, or show
+        them again: for rules disabled, expired or about to be deleted. Returns how many are shown."""
+        ids = list(self.values_list("pk", flat=True))
+        leaving = Alert.objects.filter(suppressed_by__in=ids)
+        for rule in SuppressionRule.objects.active().exclude(pk__in=ids):
+            covered = leaving.filter(rule.db_filter())
+            if rule.entity_pattern:
+                fields = ("id", "alert_type", "product_name", "is_preview", "severity", "entity_text")
+                covered = Alert.objects.filter(
+                    pk__in=[a.pk for a in covered.only(*fields) if rule.matches(a)]
+                )
+            covered.update(suppressed_by=rule)
+        return leaving.update(suppressed_by=None)
+
 
 class SuppressionRule(models.Model):
     """Known noise: matching alerts are kept but hidden from the default list."""

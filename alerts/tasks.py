@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alerts.choices import TRIAGE_TO_AZURE, ChangeSource, PollOutcome
 from alerts.ingest import Ingester
-from alerts.models import Alert, AuditEvent, PollRun
+from alerts.models import Alert, AuditEvent, PollRun, SuppressionRule
 from ascmon.azure.errors import AzureError
 from devices.models import Device
 
@@ -140,6 +140,19 @@ def finish(run, ingester, started):
     run.duration_seconds = round(time.monotonic() - started, 3)
     run.save()
     return run
+
+
+def release_lapsed_rules():
+    """Scheduled: alerts hidden by a rule that expired (or was disabled outside the admin) go to another
+    active rule covering them, or back into the list. Returns how many are shown again."""
+    shown = 0
+    for rule in SuppressionRule.objects.lapsed().filter(alerts__isnull=False).distinct():
+        released = SuppressionRule.objects.filter(pk=rule.pk).release()
+        AuditEvent.objects.create(
+            action="suppression rule lapsed", detail={"rule": rule.pk, "shown_again": released}
+        )
+        shown += released
+    return shown
 
 
 def write_back_status(alert_id, user_id=None):

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_q.models import Schedule
 
+from alerts import tasks
 from alerts.choices import ChangeSource
 from alerts.ingest import Ingester
 from alerts.models import Alert, SuppressionRule
@@ -122,3 +124,100 @@ def test_a_rule_saved_in_the_admin_also_suppresses_matching_recent_alerts(device
     )
     assert response.status_code == 302
     assert list(Alert.objects.suppressed().values_list("display_name", flat=True)) == ["Vault scanner hit"]
+
+
+def rule_form(**fields):
+    return {
+        "reason": "Known vault scanner",
+        "alert_type": "KV_SuspiciousIPAccess",
+        "product_name": "",
+        "severity": "",
+        "entity_pattern": "",
+        "is_active": "on",
+        **fields,
+    }
+
+
+def listed(client):
+    return client.get("/alerts/").content.decode()
+
+
+def test_disabling_a_rule_in_the_admin_shows_its_alerts_in_the_list_again(device, admin_client_):
+    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"))
+    admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
+    rule = SuppressionRule.objects.get(reason="Known vault scanner")
+    assert "Vault scanner hit" not in listed(admin_client_)
+    form = rule_form(is_active="")
+    form.pop("is_active")
+    response = admin_client_.post(f"/admin/alerts/suppressionrule/{rule.pk}/change/", form)
+    assert response.status_code == 302
+    assert "Vault scanner hit" in listed(admin_client_)
+    assert Alert.objects.suppressed().count() == 0
+
+
+def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_covers_them(device, admin_client_):
+    office = [{"type": "ip", "address": "10.0.4.2"}]
+    ingest(
+        device,
+        raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"),
+        raw_alert("KV_SuspiciousIPAccess", "Vault hit from the office", entities=office),
+    )
+    admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
+    admin_client_.post(
+        "/admin/alerts/suppressionrule/add/",
+        rule_form(reason="Office network", alert_type="", entity_pattern="10.0.*"),
+    )
+    first = SuppressionRule.objects.get(reason="Known vault scanner")
+    assert Alert.objects.suppressed().filter(suppressed_by=first).count() == 2
+    response = admin_client_.post(f"/admin/alerts/suppressionrule/{first.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not SuppressionRule.objects.filter(pk=first.pk).exists()
+    html = listed(admin_client_)
+    assert "Vault scanner hit" in html and "Vault hit from the office" not in html
+    assert (
+        Alert.objects.get(display_name="Vault hit from the office").suppressed_by.reason == "Office network"
+    )
+
+
+def test_rules_deleted_together_leave_hidden_only_what_a_remaining_rule_covers(device, admin_client_):
+    office = [{"type": "ip", "address": "10.0.4.2"}]
+    ingest(
+        device,
+        raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"),
+        raw_alert("KV_SuspiciousIPAccess", "Vault hit from the office", entities=office),
+    )
+    admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
+    admin_client_.post(
+        "/admin/alerts/suppressionrule/add/", rule_form(reason="Same, twice", alert_type="KV_*")
+    )
+    admin_client_.post(
+        "/admin/alerts/suppressionrule/add/",
+        rule_form(reason="Office network", alert_type="", entity_pattern="10.0.*"),
+    )
+    ids = SuppressionRule.objects.filter(alert_type__startswith="KV").values_list("pk", flat=True)
+    response = admin_client_.post(
+        "/admin/alerts/suppressionrule/",
+        {"action": "delete_selected", "_selected_action": list(ids), "post": "yes"},
+    )
+    assert response.status_code == 302
+    html = listed(admin_client_)
+    assert "Vault scanner hit" in html and "Vault hit from the office" not in html
+
+
+def test_a_rule_that_expires_stops_hiding_its_alerts(device, admin_client_):
+    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"))
+    soon = timezone.now() + timedelta(hours=1)
+    admin_client_.post(
+        "/admin/alerts/suppressionrule/add/",
+        rule_form(expires_at_0=soon.strftime("%Y-%m-%d"), expires_at_1=soon.strftime("%H:%M:%S")),
+    )
+    assert "Vault scanner hit" not in listed(admin_client_)
+    SuppressionRule.objects.filter(reason="Known vault scanner").update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )  # an hour later
+    assert tasks.release_lapsed_rules() == 1
+    assert "Vault scanner hit" in listed(admin_client_)
+
+
+def test_a_schedule_shows_the_alerts_of_expired_rules_every_few_minutes(db):
+    schedule = Schedule.objects.get(func="alerts.tasks.release_lapsed_rules")
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes <= 10
