@@ -38,6 +38,15 @@ def detail_fields(item):
     return {name: getattr(item, name) for name in DETAIL_FIELDS}
 
 
+def tracked_changes(alert, item):
+    """(field, stored, new) for each timeline field `item` reports differently."""
+    return [
+        (name, getattr(alert, name), getattr(item, name))
+        for name in TRACKED
+        if getattr(alert, name) != getattr(item, name)
+    ]
+
+
 def entity_set(entities):
     return sorted(f"{e['kind']}:{e['value']}" for e in entities)
 
@@ -108,7 +117,7 @@ class Ingester:
             if alert is None:
                 pending[item.identity] = self.build(item, counts)
             elif item.resource_id != alert.resource_id:
-                self.add_sighting(alert, item.resource_id, unchanged)
+                self.add_sighting(alert, item, unchanged, counts)
             elif alert.content_hash == item.content_hash:
                 unchanged.append(alert.pk)
             else:
@@ -124,12 +133,20 @@ class Ingester:
         RejectedAlert.objects.create(device=self.device, poll=self.poll, reason=reason, raw=text[:200_000])
         counts["rejected"] += 1
 
-    def add_sighting(self, alert, resource_id, unchanged):
-        """The same alert under another subscription or location: one record, the other id remembered."""
-        if resource_id not in alert.sightings:
-            alert.sightings = [*alert.sightings, resource_id]
+    def add_sighting(self, alert, item, unchanged, counts):
+        """The same alert under another subscription or location: one record, the other id remembered.
+        A status, severity or end time it reports differently is a change like any other; the record
+        keeps the first sighting's ids and details."""
+        if item.resource_id not in alert.sightings:
+            alert.sightings = [*alert.sightings, item.resource_id]
             Alert.objects.filter(pk=alert.pk).update(sightings=alert.sightings)
-        unchanged.append(alert.pk)
+        changes = tracked_changes(alert, item)
+        if not changes:
+            unchanged.append(alert.pk)
+            return
+        for name in (*TRACKED, "severity_rank"):
+            setattr(alert, name, getattr(item, name))
+        self.save_changes(alert, changes, counts)
 
     # ---- new alerts ----------------------------------------------------------------------------------
 
@@ -195,11 +212,7 @@ class Ingester:
     # ---- changed alerts ------------------------------------------------------------------------------
 
     def update(self, alert, item, counts):
-        changes = [
-            (name, getattr(alert, name), getattr(item, name))
-            for name in TRACKED
-            if getattr(alert, name) != getattr(item, name)
-        ]
+        changes = tracked_changes(alert, item)
         old_entities = entity_set(alert.entities.values("kind", "value"))
         new_entities = entity_set(item.entities)
         if old_entities != new_entities:
@@ -213,6 +226,9 @@ class Ingester:
         alert.search_text = search_text(alert)
         self.primaries.forget(alert.dedup_family)  # its product or times may have changed
         AlertDetails.objects.update_or_create(alert=alert, defaults=detail_fields(item))
+        self.save_changes(alert, changes, counts)
+
+    def save_changes(self, alert, changes, counts):
         alert.last_seen_at = timezone.now()
         self.reconcile_status(alert, changes)
         alert.save()

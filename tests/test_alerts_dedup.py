@@ -99,6 +99,25 @@ def test_the_same_alert_seen_in_two_subscriptions_and_locations_is_one_record(de
     assert counts["created"] == 0 and counts["updated"] == 0
 
 
+def test_a_change_reported_under_another_subscription_reaches_the_record_and_its_timeline(device):
+    def sighting(subscription, location, **changes):
+        return raw_alert(name="2517_same", subscription=subscription, location=location, **changes)
+
+    ingest(device, sighting("sub-a", "westeurope"))
+    ingest(device, sighting("sub-b", "centralus"))
+    counts = ingest(device, sighting("sub-b", "centralus", status="Resolved", severity="High"))
+    alert = Alert.objects.get()
+    assert counts["updated"] == 1 and (alert.status, alert.severity) == ("Resolved", "high")
+    assert sorted(alert.changes.values_list("field", "new")) == [
+        ("severity", "high"),
+        ("status", "Resolved"),
+        ("triage_status", "resolved"),
+    ]
+    assert alert.severity_rank == 3  # sorts as high
+    assert ingest(device, sighting("sub-a", "westeurope"))["unchanged"] == 1
+    assert Alert.objects.get().status == "Resolved" and alert.resource_id.startswith("/subscriptions/sub-a/")
+
+
 def test_two_sightings_in_one_page_are_one_record(device):
     ingest(
         device,
