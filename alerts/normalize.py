@@ -87,7 +87,10 @@ class NormalizedAlert:
 
     def model_fields(self):
         """Everything the Alert model stores directly (entities go to their own table)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_STORED}
+        return {name: getattr(self, name) for name in STORED_FIELDS}
+
+
+STORED_FIELDS = tuple(f.name for f in fields(NormalizedAlert) if f.name not in NOT_STORED)
 
 
 def is_preview(display_name):
