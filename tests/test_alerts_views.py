@@ -83,12 +83,12 @@ def test_sorting_by_severity_puts_high_first(device, analyst_client):
     ingest(
         device,
         raw_alert(severity="Low", display_name="Meh, a low one"),
-        raw_alert(severity="High", display_name="Bad"),
+        raw_alert(severity="High", display_name="Bad, a high one"),
     )
     html = analyst_client.get(reverse("alerts:list"), {"sort": "-severity"}).content.decode()
-    assert html.index("Bad") < html.index("Meh")
+    assert html.index("Bad, a high one") < html.index("Meh, a low one")
     html = analyst_client.get(reverse("alerts:list"), {"sort": "severity"}).content.decode()
-    assert html.index("Meh") < html.index("Bad")
+    assert html.index("Meh, a low one") < html.index("Bad, a high one")
     assert '<input type="hidden" name="sort" value="severity" form="alert-filters">' in html
 
 
