@@ -155,13 +155,17 @@ def test_disabling_a_rule_in_the_admin_shows_its_alerts_in_the_list_again(device
     assert Alert.objects.suppressed().count() == 0
 
 
-def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_covers_them(device, admin_client_):
+def vault_hits_one_from_the_office(device):
     office = [{"type": "ip", "address": "10.0.4.2"}]
     ingest(
         device,
         raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"),
         raw_alert("KV_SuspiciousIPAccess", "Vault hit from the office", entities=office),
     )
+
+
+def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_covers_them(device, admin_client_):
+    vault_hits_one_from_the_office(device)
     admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
     admin_client_.post(
         "/admin/alerts/suppressionrule/add/",
@@ -179,12 +183,7 @@ def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_cover
 
 
 def test_rules_deleted_together_leave_hidden_only_what_a_remaining_rule_covers(device, admin_client_):
-    office = [{"type": "ip", "address": "10.0.4.2"}]
-    ingest(
-        device,
-        raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"),
-        raw_alert("KV_SuspiciousIPAccess", "Vault hit from the office", entities=office),
-    )
+    vault_hits_one_from_the_office(device)
     admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
     admin_client_.post(
         "/admin/alerts/suppressionrule/add/", rule_form(reason="Same, twice", alert_type="KV_*")
