@@ -1,7 +1,7 @@
 """Turn one raw Defender for Cloud alert into ascmon's single schema.
 
 Pure: no Django. Reads the current REST schema (api 2022-01-01, camelCase under `properties`), the legacy
-2015-06-01-preview / 2019-01-01 schema (mapped as in azure-formats.md §1.6) and the continuous-export
+2015-06-01-preview / 2019-01-01 schema (mapped as in docs/azure-formats.md §1.6) and the continuous-export
 shape (PascalCase at the top level). Anything that cannot be read raises MalformedAlert with a message
 fit to show a user; the caller stores the raw alert and carries on with the rest of the page.
 """
@@ -157,7 +157,7 @@ def current_properties(raw):
 
 
 def legacy_to_current(raw, props):
-    """api 2015-06-01-preview / 2019-01-01 keys -> 2022-01-01 keys (azure-formats.md §1.6)."""
+    """api 2015-06-01-preview / 2019-01-01 keys -> 2022-01-01 keys (docs/azure-formats.md §1.6)."""
     resource = props.get("associatedResource")
     mapped = {
         "alertType": props.get("alertName"),

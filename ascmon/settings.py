@@ -157,7 +157,7 @@ AZURE_CA_BUNDLE = env("AZURE_CA_BUNDLE", "")
 # Retries the Azure SDK makes itself before an error reaches ascmon (429 honours Retry-After).
 AZURE_RETRY_TOTAL = int(env("AZURE_RETRY_TOTAL", "4"))
 
-# Log Analytics price model for the cost page (see ../shared/reference/azure-formats.md §7).
+# Log Analytics price model for the cost page (see docs/azure-formats.md §7).
 LOG_ANALYTICS_PRICE_PER_GB = env_float("LOG_ANALYTICS_PRICE_PER_GB", 2.30)
 LOG_ANALYTICS_MB_PER_GB = env_float("LOG_ANALYTICS_MB_PER_GB", 1024)
 LOG_ANALYTICS_DAYS_PER_YEAR = env_float("LOG_ANALYTICS_DAYS_PER_YEAR", 365)

@@ -262,7 +262,7 @@ class DailyVolume(models.Model):
 
 
 def yearly_cost(mb_per_day, price_per_gb=None, mb_per_gb=None, days_per_year=None):
-    """Log Analytics $/year for a daily volume in MB (azure-formats.md §7)."""
+    """Log Analytics $/year for a daily volume in MB (docs/azure-formats.md §7)."""
     price = settings.LOG_ANALYTICS_PRICE_PER_GB if price_per_gb is None else price_per_gb
     per_gb = settings.LOG_ANALYTICS_MB_PER_GB if mb_per_gb is None else mb_per_gb
     days = settings.LOG_ANALYTICS_DAYS_PER_YEAR if days_per_year is None else days_per_year

@@ -1,4 +1,4 @@
-"""Storage log lines into one record: classic 1.0/2.0 (azure-formats.md §5) and Azure Monitor JSON (§6).
+"""Storage log lines into one record: classic 1.0/2.0 (docs/azure-formats.md §5) and Azure Monitor JSON (§6).
 
 A record is a plain tuple whose positions are the constants below (tuples are what `re.findall` returns,
 so well-formed classic lines never become Python objects one by one). Quoted classic fields are kept as

@@ -39,7 +39,8 @@ MONITOR_CONTAINERS = (
     "insights-logs-storagewrite",
     "insights-logs-storagedelete",
 )
-JSON_BILLABLE_FACTOR = 0.75  # Log Analytics bills ~25 % less than the incoming JSON (azure-formats.md §7)
+# Log Analytics bills ~25 % less than the incoming JSON (docs/azure-formats.md §7)
+JSON_BILLABLE_FACTOR = 0.75
 
 
 def ingest_all_devices():

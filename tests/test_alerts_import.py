@@ -2,7 +2,6 @@
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,11 +10,11 @@ from django.utils.html import escape
 
 from alerts.models import Alert, AlertType, RejectedAlert
 from devices.models import Device
+from tests import data
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "alerts" / "examples"
-CURRENT = EXAMPLES / "alerts-2022-01-01-GetAlertsSubscription_example.json"
-LEGACY = EXAMPLES / "alerts-2015-06-01-preview-GetAlertSubscriptionLocation_example.json"
-STORAGE_SAMPLE = EXAMPLES / "storage-exfiltration-sample-alert-legacy-format.json"
+CURRENT = data.path("alerts-2022-01-01-GetAlertsSubscription_example.json")
+LEGACY = data.path("alerts-2015-06-01-preview-GetAlertSubscriptionLocation_example.json")
+STORAGE_SAMPLE = data.path("storage-exfiltration-sample-alert-legacy-format.json")
 
 
 def make_device(name="contoso"):

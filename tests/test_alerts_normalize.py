@@ -1,19 +1,13 @@
 """Normalization and the extended-property registry: pure functions, no database."""
 
-import json
-from pathlib import Path
-
 import pytest
 
 from alerts import dedup
 from alerts.extended_properties import extract, extractor_for
 from alerts.normalize import MalformedAlert, is_preview, normalize
+from tests import data
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "alerts" / "examples"
-
-
-def example(name):
-    return json.loads((EXAMPLES / name).read_text(encoding="utf-8-sig"))
+example = data.example_json
 
 
 def current_examples():

@@ -13,7 +13,7 @@ MB = 1024 * 1024
 
 
 def test_the_blogs_two_rows_fit_2_30_per_gb_1024_mb_per_gb_and_a_356_day_year():
-    # The blog's table fits $2.30/GB, 1024 MB/GB and 356 days (a typo for 365): azure-formats.md §7.
+    # The blog's table fits $2.30/GB, 1024 MB/GB and 356 days (a typo for 365): docs/azure-formats.md §7.
     assert round(yearly_cost(173268, 2.30, 1024, 356)) == 138547
     assert round(yearly_cost(2917, 2.30, 1024, 356)) == 2332
     assert round(yearly_cost(173268, 2.30, 1024, 365)) == 142049

@@ -9,18 +9,15 @@ import json
 import os
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, monitor_log_blobs
 from storage_logs import parse, reduce
 from storage_logs.aggregate import Aggregator
+from tests import data
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "examples"
-EXAMPLE_LINES = [
-    line for path in sorted(EXAMPLES.glob("*.log")) for line in path.read_text(encoding="utf-8").splitlines()
-]
+EXAMPLE_LINES = data.example_log_lines()
 START = datetime(2026, 2, 2, 9, tzinfo=UTC)
 SPEC = AccountLogSpec("engine", "sub", "rg", profile="small", diagnostic_logs=True)
 # scripts/check-engine raises it for a long run under AddressSanitizer

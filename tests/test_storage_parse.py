@@ -3,17 +3,14 @@
 import html
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, monitor_log_blobs
 from storage_logs import parse
+from tests import data
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "examples"
-EXAMPLE_LINES = [
-    line for path in sorted(EXAMPLES.glob("*.log")) for line in path.read_text(encoding="utf-8").splitlines()
-]
+EXAMPLE_LINES = data.example_log_lines()
 START = datetime(2026, 2, 2, 9, tzinfo=UTC)
 
 

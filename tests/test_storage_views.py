@@ -3,7 +3,6 @@
 import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,9 +11,9 @@ from django.urls import reverse
 from ascmon.azure import blobs
 from ascmon.simulator.storage_activity import load_account, write_log_files
 from storage_logs.models import AggregationPolicy, DailyVolume, IngestRun, LogAggregate
+from tests import data
 from tests.test_storage_ingest import make_account
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "examples"
 EVIL = '<script>alert("ua")</script>'
 WHEN = datetime(2026, 6, 1, 10, tzinfo=UTC)
 
@@ -83,7 +82,7 @@ def test_reduce_logs_prints_one_reconciled_json_object(tmp_path):
         "reduce_logs",
         str(tmp_path / "real"),
         str(tmp_path / "clean"),
-        str(EXAMPLES / "storage-analytics-logging-samples.log"),
+        str(data.path("storage-analytics-logging-samples.log")),
         "--workers",
         "2",
         stdout=out,

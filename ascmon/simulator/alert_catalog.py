@@ -1,6 +1,6 @@
 """Real Defender for Cloud alert types the simulator raises, as data.
 
-Types, display names, intents and MITRE ids follow Microsoft's alert reference (azure-formats.md §1, §3).
+Types, display names, intents and MITRE ids follow Microsoft's alert reference (docs/azure-formats.md §1, §3).
 `extended_properties` values are templates filled from the scenario (`{ip}`, `{host}`, `{user}`, ...);
 keys keep the inconsistent capitalisation real alerts have. `resource` says which kind of resource the
 alert is raised on; the scenario picks one of that kind. Pure data: no Django, no Azure SDK.

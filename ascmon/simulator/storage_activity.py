@@ -2,7 +2,7 @@
 
 Everything is deterministic for a seed: each hour draws from its own Random seeded by (seed, account,
 hour), so any window can be generated on its own and gives the same lines. Classic lines carry the
-quirks of real Azure logs (azure-formats.md §5.4): unquoted SAS URLs with `&amp;`, ETags written as
+quirks of real Azure logs (docs/azure-formats.md §5.4): unquoted SAS URLs with `&amp;`, ETags written as
 `""…""` and `"&quot;…&quot;"`, raw quotes in authorization-detail JSON, IPs with and without port,
 `;` inside quoted user agents, repeated lines and lines delivered an hour late.
 """
