@@ -41,8 +41,8 @@ from django.test import Client  # noqa: E402
 from alerts.choices import ChangeSource  # noqa: E402
 from alerts.ingest import Ingester  # noqa: E402
 from alerts.models import Alert  # noqa: E402
-from alerts.samples import raw_alert  # noqa: E402
 from devices.models import Device  # noqa: E402
+from tests.factories import raw_alert  # noqa: E402
 
 TYPES = [
     ("Storage.Blob_SuspiciousIp", "Access from a suspicious IP address"),

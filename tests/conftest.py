@@ -21,6 +21,14 @@ def make_user(username, *roles, staff=False):
 
 
 @pytest.fixture
+def contoso(db):
+    """A device named contoso with no subscriptions (tests/factories.py makes others)."""
+    from tests import factories
+
+    return factories.device()
+
+
+@pytest.fixture
 def analyst(db):
     return make_user("ana", "analyst")
 

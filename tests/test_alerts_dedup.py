@@ -2,13 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from alerts.choices import ChangeSource
 from alerts.ingest import Ingester
 from alerts.models import Alert
-from alerts.samples import raw_alert
-from tests.test_alerts_import import make_device
+from tests.factories import raw_alert
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 SIGN_IN = [
@@ -17,13 +14,8 @@ SIGN_IN = [
 ]
 
 
-@pytest.fixture
-def device(db):
-    return make_device()
-
-
-def ingest(device, *raws):
-    return Ingester(device, ChangeSource.IMPORT).ingest_page(list(raws))
+def ingest(contoso, *raws):
+    return Ingester(contoso, ChangeSource.IMPORT).ingest_page(list(raws))
 
 
 def mcas(start=T0, entities=SIGN_IN):
@@ -59,8 +51,8 @@ def defender(start=T0, entities=SIGN_IN):
     )
 
 
-def test_the_same_sign_in_from_three_providers_collapses_into_one_defender_primary(device):
-    counts = ingest(device, mcas(), identity_protection(start=T0 + timedelta(minutes=10)), defender())
+def test_the_same_sign_in_from_three_providers_collapses_into_one_defender_primary(contoso):
+    counts = ingest(contoso, mcas(), identity_protection(start=T0 + timedelta(minutes=10)), defender())
     primary = Alert.objects.visible().get()
     assert primary.product_name == "Azure Security Center"
     assert sorted(primary.duplicates.values_list("product_name", flat=True)) == [
@@ -70,42 +62,42 @@ def test_the_same_sign_in_from_three_providers_collapses_into_one_defender_prima
     assert primary.duplicate_count == 2 and counts["duplicates"] == 2
 
 
-def test_a_later_defender_alert_takes_over_as_primary(device):
-    ingest(device, mcas())
-    ingest(device, defender(start=T0 + timedelta(minutes=5)))
+def test_a_later_defender_alert_takes_over_as_primary(contoso):
+    ingest(contoso, mcas())
+    ingest(contoso, defender(start=T0 + timedelta(minutes=5)))
     primary = Alert.objects.visible().get()
     assert primary.product_name == "Azure Security Center"
     assert primary.duplicates.get().product_name == "Microsoft Cloud App Security"
 
 
-def test_same_detection_for_another_principal_or_hours_apart_stays_separate(device):
+def test_same_detection_for_another_principal_or_hours_apart_stays_separate(contoso):
     other = [{"type": "ip", "address": "192.0.2.77"}, {"type": "account", "name": "bob"}]
-    ingest(device, mcas(), defender(entities=other), identity_protection(start=T0 + timedelta(hours=5)))
+    ingest(contoso, mcas(), defender(entities=other), identity_protection(start=T0 + timedelta(hours=5)))
     assert Alert.objects.visible().count() == 3
 
 
-def test_one_provider_raising_a_detection_twice_is_two_alerts(device):
-    ingest(device, defender(), defender(start=T0 + timedelta(minutes=3)))
+def test_one_provider_raising_a_detection_twice_is_two_alerts(contoso):
+    ingest(contoso, defender(), defender(start=T0 + timedelta(minutes=3)))
     assert Alert.objects.visible().count() == 2
 
 
-def test_the_same_alert_seen_in_two_subscriptions_and_locations_is_one_record(device):
+def test_the_same_alert_seen_in_two_subscriptions_and_locations_is_one_record(contoso):
     first = raw_alert(name="2517_same", subscription="sub-a", location="westeurope")
     second = raw_alert(name="2517_same", subscription="sub-b", location="centralus")
-    ingest(device, first)
-    counts = ingest(device, second)
+    ingest(contoso, first)
+    counts = ingest(contoso, second)
     alert = Alert.objects.get()
     assert alert.resource_id == first["id"] and alert.sightings == [second["id"]]
     assert counts["created"] == 0 and counts["updated"] == 0
 
 
-def test_a_change_reported_under_another_subscription_reaches_the_record_and_its_timeline(device):
+def test_a_change_reported_under_another_subscription_reaches_the_record_and_its_timeline(contoso):
     def sighting(subscription, location, **changes):
         return raw_alert(name="2517_same", subscription=subscription, location=location, **changes)
 
-    ingest(device, sighting("sub-a", "westeurope"))
-    ingest(device, sighting("sub-b", "centralus"))
-    counts = ingest(device, sighting("sub-b", "centralus", status="Resolved", severity="High"))
+    ingest(contoso, sighting("sub-a", "westeurope"))
+    ingest(contoso, sighting("sub-b", "centralus"))
+    counts = ingest(contoso, sighting("sub-b", "centralus", status="Resolved", severity="High"))
     alert = Alert.objects.get()
     assert counts["updated"] == 1 and (alert.status, alert.severity) == ("Resolved", "high")
     assert sorted(alert.changes.values_list("field", "new")) == [
@@ -114,21 +106,21 @@ def test_a_change_reported_under_another_subscription_reaches_the_record_and_its
         ("triage_status", "resolved"),
     ]
     assert alert.severity_rank == 3  # sorts as high
-    assert ingest(device, sighting("sub-a", "westeurope"))["unchanged"] == 1
+    assert ingest(contoso, sighting("sub-a", "westeurope"))["unchanged"] == 1
     assert Alert.objects.get().status == "Resolved" and alert.resource_id.startswith("/subscriptions/sub-a/")
 
 
-def test_two_sightings_in_one_page_are_one_record(device):
+def test_two_sightings_in_one_page_are_one_record(contoso):
     ingest(
-        device,
+        contoso,
         raw_alert(name="2517_same", location="westeurope"),
         raw_alert(name="2517_same", location="eastus"),
     )
     assert Alert.objects.count() == 1 and len(Alert.objects.get().sightings) == 1
 
 
-def test_duplicates_are_listed_on_the_primary_detail_page(device, analyst_client):
-    ingest(device, mcas(), defender())
+def test_duplicates_are_listed_on_the_primary_detail_page(contoso, analyst_client):
+    ingest(contoso, mcas(), defender())
     primary = Alert.objects.visible().get()
     html = analyst_client.get(f"/alerts/{primary.pk}/").content.decode()
     assert "Microsoft Cloud App Security" in html
@@ -136,7 +128,7 @@ def test_duplicates_are_listed_on_the_primary_detail_page(device, analyst_client
     assert "+1 duplicate" in listing and listing.count("Impossible travel activity") == 1
 
 
-def test_a_preview_defender_copy_does_not_hide_the_event_reported_by_other_providers(device):
+def test_a_preview_defender_copy_does_not_hide_the_event_reported_by_other_providers(contoso):
     preview = raw_alert(
         "ARM.MCAS_ImpossibleTravelActivity",
         "PREVIEW - Impossible travel activity",
@@ -145,14 +137,14 @@ def test_a_preview_defender_copy_does_not_hide_the_event_reported_by_other_provi
         entities=SIGN_IN,
         extended={},
     )
-    ingest(device, preview, mcas(), identity_protection())
+    ingest(contoso, preview, mcas(), identity_protection())
     primary = Alert.objects.visible().get()
     assert primary.suppressed_by is None and primary.product_name != "Azure Security Center"
     assert primary.duplicates.count() == 2
 
 
-def test_one_poll_links_duplicates_arriving_pages_after_their_primary(device):
-    ingester = Ingester(device, ChangeSource.IMPORT)
+def test_one_poll_links_duplicates_arriving_pages_after_their_primary(contoso):
+    ingester = Ingester(contoso, ChangeSource.IMPORT)
     ingester.ingest_page([mcas()])
     ingester.ingest_page([raw_alert()])
     ingester.ingest_page([defender(start=T0 + timedelta(minutes=5))])
@@ -162,8 +154,8 @@ def test_one_poll_links_duplicates_arriving_pages_after_their_primary(device):
     assert Alert.objects.visible().count() == 2 and ingester.counts["duplicates"] == 2
 
 
-def test_a_primary_that_moved_in_time_is_matched_at_its_new_time_in_the_same_poll(device):
-    ingester = Ingester(device, ChangeSource.IMPORT)
+def test_a_primary_that_moved_in_time_is_matched_at_its_new_time_in_the_same_poll(contoso):
+    ingester = Ingester(contoso, ChangeSource.IMPORT)
     first = mcas()
     ingester.ingest_page([first])
     later = T0 + timedelta(hours=5)

@@ -9,24 +9,11 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from alerts.models import Alert, AlertType, RejectedAlert
-from devices.models import Device
 from tests import data
 
 CURRENT = data.path("alerts-2022-01-01-GetAlertsSubscription_example.json")
 LEGACY = data.path("alerts-2015-06-01-preview-GetAlertSubscriptionLocation_example.json")
 STORAGE_SAMPLE = data.path("storage-exfiltration-sample-alert-legacy-format.json")
-
-
-def make_device(name="contoso"):
-    device = Device(name=name, tenant_id="t-" + name, client_id="c-" + name)
-    device.set_secret("not-a-secret")
-    device.save()
-    return device
-
-
-@pytest.fixture
-def device(db):
-    return make_device()
 
 
 def import_file(path, device_name="contoso"):
@@ -41,7 +28,7 @@ def write_alerts(tmp_path, alerts):
     return path
 
 
-def test_import_prints_one_json_object_with_the_counts(device):
+def test_import_prints_one_json_object_with_the_counts(contoso):
     counts = import_file(CURRENT)
     assert counts == {
         "created": 2,
@@ -54,7 +41,7 @@ def test_import_prints_one_json_object_with_the_counts(device):
 
 
 def test_both_alerts_of_microsofts_2022_example_import_with_every_field_visible_on_the_detail_page(
-    device, analyst_client
+    contoso, analyst_client
 ):
     import_file(CURRENT)
     raws = json.loads(CURRENT.read_text())["responses"]["200"]["body"]["value"]
@@ -98,7 +85,7 @@ def test_both_alerts_of_microsofts_2022_example_import_with_every_field_visible_
         assert not missing, f"{props['alertType']}: not on the detail page: {missing}"
 
 
-def test_the_legacy_2015_example_is_imported_by_mapping_it_onto_the_current_schema(device, analyst_client):
+def test_the_legacy_2015_example_is_imported_by_mapping_it_onto_the_current_schema(contoso, analyst_client):
     counts = import_file(LEGACY)
     assert counts["created"] == 1 and counts["rejected"] == 0
     alert = Alert.objects.get()
@@ -113,7 +100,7 @@ def test_the_legacy_2015_example_is_imported_by_mapping_it_onto_the_current_sche
     assert "run antimalware scan of the VM" in html
 
 
-def test_the_storage_exfiltration_sample_shows_its_typed_properties(device, analyst_client):
+def test_the_storage_exfiltration_sample_shows_its_typed_properties(contoso, analyst_client):
     import_file(STORAGE_SAMPLE)
     alert = Alert.objects.get()
     assert alert.details.typed_properties["extracted_bytes"] == 146800640
@@ -121,7 +108,7 @@ def test_the_storage_exfiltration_sample_shows_its_typed_properties(device, anal
     assert "146800640" in html and "eicarTestStorageContainer" in html and 'id="alert-context"' in html
 
 
-def test_importing_the_same_file_twice_changes_nothing(device):
+def test_importing_the_same_file_twice_changes_nothing(contoso):
     import_file(CURRENT)
     counts = import_file(CURRENT)
     assert counts["created"] == 0 and counts["updated"] == 0
@@ -129,7 +116,7 @@ def test_importing_the_same_file_twice_changes_nothing(device):
 
 
 def test_a_malformed_alert_is_stored_raw_and_reported_while_the_rest_is_imported(
-    device, tmp_path, analyst_client
+    contoso, tmp_path, analyst_client
 ):
     good = json.loads(CURRENT.read_text())["responses"]["200"]["body"]["value"]
     broken = {
@@ -143,7 +130,7 @@ def test_a_malformed_alert_is_stored_raw_and_reported_while_the_rest_is_imported
     assert "Catastrophic" in analyst_client.get(reverse("alerts:polls")).content.decode()
 
 
-def test_unknown_alert_types_are_stored_with_their_raw_properties_and_flagged_new(device, tmp_path):
+def test_unknown_alert_types_are_stored_with_their_raw_properties_and_flagged_new(contoso, tmp_path):
     unknown = {
         "id": "/subscriptions/s1/providers/Microsoft.Security/locations/westeurope/alerts/1_new",
         "properties": {

@@ -13,10 +13,9 @@ from django_q.models import Schedule
 import ascmon.azure
 from alerts import tasks
 from alerts.models import Alert, PollRun, RejectedAlert
-from alerts.samples import raw_alert
 from ascmon.azure.errors import Forbidden, Throttled, Transient
-from devices.models import Subscription
-from tests.test_alerts_import import make_device
+from tests import factories
+from tests.factories import raw_alert
 
 
 class FakeSecurity:
@@ -40,10 +39,7 @@ class FakeSecurity:
 @pytest.fixture
 def device(db, settings):
     settings.ALERTS_POLL_MAX_WAIT_SECONDS = 0
-    device = make_device()
-    Subscription.objects.create(device=device, subscription_id="sub-1", visible=True)
-    Subscription.objects.create(device=device, subscription_id="sub-hidden", visible=False)
-    return device
+    return factories.device(subscriptions={"sub-1": True, "sub-hidden": False})
 
 
 @pytest.fixture

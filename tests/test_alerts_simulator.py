@@ -4,7 +4,7 @@ import pytest
 
 from alerts import tasks
 from alerts.models import Alert, PollRun, RejectedAlert
-from devices.models import Device, Subscription
+from tests import factories
 
 pytestmark = pytest.mark.peers
 
@@ -13,12 +13,13 @@ pytestmark = pytest.mark.peers
 def device(db, simulated_azure, settings):
     settings.ALERTS_POLL_MAX_WAIT_SECONDS = 0
     tenant = simulated_azure.scenario.demo_tenant()
-    device = Device(name="demo", tenant_id=tenant.tenant_id, client_id=tenant.client_id)
-    device.set_secret(tenant.client_secret)
-    device.save()
-    for sub in tenant.subscriptions:
-        Subscription.objects.create(device=device, subscription_id=sub.subscription_id, visible=sub.granted)
-    return device
+    return factories.device(
+        "demo",
+        tenant_id=tenant.tenant_id,
+        client_id=tenant.client_id,
+        secret=tenant.client_secret,
+        subscriptions={sub.subscription_id: sub.granted for sub in tenant.subscriptions},
+    )
 
 
 def served(peers, device):

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -10,22 +9,16 @@ from alerts import tasks
 from alerts.choices import ChangeSource
 from alerts.ingest import Ingester
 from alerts.models import Alert, SuppressionRule
-from alerts.samples import raw_alert
-from tests.test_alerts_import import make_device
+from tests.factories import raw_alert
 
 
-@pytest.fixture
-def device(db):
-    return make_device()
+def ingest(contoso, *raws):
+    return Ingester(contoso, ChangeSource.IMPORT).ingest_page(list(raws))
 
 
-def ingest(device, *raws):
-    return Ingester(device, ChangeSource.IMPORT).ingest_page(list(raws))
-
-
-def test_preview_alerts_are_suppressed_by_default(device):
+def test_preview_alerts_are_suppressed_by_default(contoso):
     counts = ingest(
-        device,
+        contoso,
         raw_alert(display_name="PREVIEW - Access from a suspicious application"),
         raw_alert(display_name="Unusual amount of data extracted from a sensitive blob container (Preview)"),
         raw_alert(display_name="Access from a suspicious IP address"),
@@ -37,14 +30,14 @@ def test_preview_alerts_are_suppressed_by_default(device):
     assert Alert.objects.suppressed().count() == 2
 
 
-def test_suppressed_alerts_stay_listable(device, analyst_client):
-    ingest(device, raw_alert(display_name="PREVIEW - Access from a suspicious application"))
+def test_suppressed_alerts_stay_listable(contoso, analyst_client):
+    ingest(contoso, raw_alert(display_name="PREVIEW - Access from a suspicious application"))
     assert "suspicious application" not in analyst_client.get("/alerts/").content.decode()
     html = analyst_client.get("/alerts/?suppressed=only").content.decode()
     assert "PREVIEW - Access from a suspicious application" in html and "suppressed" in html
 
 
-def test_rules_match_type_prefix_product_severity_and_entity_glob(device, admin_user):
+def test_rules_match_type_prefix_product_severity_and_entity_glob(contoso, admin_user):
     SuppressionRule.objects.create(
         alert_type="Storage.Blob_*",
         severity="low",
@@ -54,7 +47,7 @@ def test_rules_match_type_prefix_product_severity_and_entity_glob(device, admin_
     )
     office = [{"type": "ip", "address": "10.0.4.2"}]
     ingest(
-        device,
+        contoso,
         raw_alert("Storage.Blob_GeoAnomaly", "Office backup", severity="Low", entities=office),
         raw_alert("Storage.Blob_GeoAnomaly", "Office but high", severity="High", entities=office),
         raw_alert("Storage.Blob_GeoAnomaly", "Outside", severity="Low"),
@@ -63,24 +56,24 @@ def test_rules_match_type_prefix_product_severity_and_entity_glob(device, admin_
     assert list(Alert.objects.suppressed().values_list("display_name", flat=True)) == ["Office backup"]
 
 
-def test_expired_and_inactive_rules_suppress_nothing(device):
+def test_expired_and_inactive_rules_suppress_nothing(contoso):
     SuppressionRule.objects.all().delete()
     SuppressionRule.objects.create(
         alert_type="VM_EICAR", reason="old", expires_at=timezone.now() - timedelta(days=1)
     )
     SuppressionRule.objects.create(alert_type="VM_EICAR", reason="off", is_active=False)
-    ingest(device, raw_alert("VM_EICAR", "Test alert"))
+    ingest(contoso, raw_alert("VM_EICAR", "Test alert"))
     assert Alert.objects.suppressed().count() == 0
 
 
-def test_suppressed_alerts_cannot_be_deleted_in_the_admin(device, admin_client_):
-    ingest(device, raw_alert(display_name="PREVIEW - Something"))
+def test_suppressed_alerts_cannot_be_deleted_in_the_admin(contoso, admin_client_):
+    ingest(contoso, raw_alert(display_name="PREVIEW - Something"))
     alert = Alert.objects.get()
     assert admin_client_.get(f"/admin/alerts/alert/{alert.pk}/delete/").status_code == 403
 
 
-def test_admin_previews_what_a_rule_would_match_before_saving(device, admin_client_):
-    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault from odd IP"), raw_alert("VM_EICAR", "Test"))
+def test_admin_previews_what_a_rule_would_match_before_saving(contoso, admin_client_):
+    ingest(contoso, raw_alert("KV_SuspiciousIPAccess", "Vault from odd IP"), raw_alert("VM_EICAR", "Test"))
     response = admin_client_.post(
         "/admin/alerts/suppressionrule/preview/",
         {
@@ -98,8 +91,8 @@ def test_admin_previews_what_a_rule_would_match_before_saving(device, admin_clie
     assert SuppressionRule.objects.filter(reason="Vault scanner").count() == 0
 
 
-def test_rule_change_form_shows_recent_matches_and_the_preview_button(device, admin_client_):
-    ingest(device, raw_alert(display_name="PREVIEW - Noisy thing"))
+def test_rule_change_form_shows_recent_matches_and_the_preview_button(contoso, admin_client_):
+    ingest(contoso, raw_alert(display_name="PREVIEW - Noisy thing"))
     rule = SuppressionRule.objects.get(preview_only=True)
     html = admin_client_.get(f"/admin/alerts/suppressionrule/{rule.pk}/change/").content.decode()
     assert "PREVIEW - Noisy thing" in html and "Preview matches" in html
@@ -109,8 +102,8 @@ def test_only_admins_open_the_suppression_rules(analyst_client):
     assert analyst_client.get("/admin/alerts/suppressionrule/").status_code == 302
 
 
-def test_a_rule_saved_in_the_admin_also_suppresses_matching_recent_alerts(device, admin_client_):
-    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"), raw_alert("VM_EICAR", "Test"))
+def test_a_rule_saved_in_the_admin_also_suppresses_matching_recent_alerts(contoso, admin_client_):
+    ingest(contoso, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"), raw_alert("VM_EICAR", "Test"))
     response = admin_client_.post(
         "/admin/alerts/suppressionrule/add/",
         {
@@ -142,8 +135,8 @@ def listed(client):
     return client.get("/alerts/").content.decode()
 
 
-def test_disabling_a_rule_in_the_admin_shows_its_alerts_in_the_list_again(device, admin_client_):
-    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"))
+def test_disabling_a_rule_in_the_admin_shows_its_alerts_in_the_list_again(contoso, admin_client_):
+    ingest(contoso, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"))
     admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
     rule = SuppressionRule.objects.get(reason="Known vault scanner")
     assert "Vault scanner hit" not in listed(admin_client_)
@@ -155,17 +148,19 @@ def test_disabling_a_rule_in_the_admin_shows_its_alerts_in_the_list_again(device
     assert Alert.objects.suppressed().count() == 0
 
 
-def vault_hits_one_from_the_office(device):
+def vault_hits_one_from_the_office(contoso):
     office = [{"type": "ip", "address": "10.0.4.2"}]
     ingest(
-        device,
+        contoso,
         raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"),
         raw_alert("KV_SuspiciousIPAccess", "Vault hit from the office", entities=office),
     )
 
 
-def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_covers_them(device, admin_client_):
-    vault_hits_one_from_the_office(device)
+def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_covers_them(
+    contoso, admin_client_
+):
+    vault_hits_one_from_the_office(contoso)
     admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
     admin_client_.post(
         "/admin/alerts/suppressionrule/add/",
@@ -182,8 +177,8 @@ def test_deleting_a_rule_shows_its_alerts_again_unless_another_active_rule_cover
     )
 
 
-def test_rules_deleted_together_leave_hidden_only_what_a_remaining_rule_covers(device, admin_client_):
-    vault_hits_one_from_the_office(device)
+def test_rules_deleted_together_leave_hidden_only_what_a_remaining_rule_covers(contoso, admin_client_):
+    vault_hits_one_from_the_office(contoso)
     admin_client_.post("/admin/alerts/suppressionrule/add/", rule_form())
     admin_client_.post(
         "/admin/alerts/suppressionrule/add/", rule_form(reason="Same, twice", alert_type="KV_*")
@@ -202,8 +197,8 @@ def test_rules_deleted_together_leave_hidden_only_what_a_remaining_rule_covers(d
     assert "Vault scanner hit" in html and "Vault hit from the office" not in html
 
 
-def test_a_rule_that_expires_stops_hiding_its_alerts(device, admin_client_):
-    ingest(device, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"))
+def test_a_rule_that_expires_stops_hiding_its_alerts(contoso, admin_client_):
+    ingest(contoso, raw_alert("KV_SuspiciousIPAccess", "Vault scanner hit"))
     soon = timezone.now() + timedelta(hours=1)
     admin_client_.post(
         "/admin/alerts/suppressionrule/add/",

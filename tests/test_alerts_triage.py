@@ -9,13 +9,13 @@ import ascmon.azure
 from alerts.choices import ChangeSource
 from alerts.ingest import Ingester
 from alerts.models import Alert, AuditEvent, DeviceAlertSettings
-from alerts.samples import raw_alert
-from tests.test_alerts_import import make_device
+from tests import factories
+from tests.factories import raw_alert
 
 
 @pytest.fixture
 def alert(db):
-    device = make_device()
+    device = factories.device()
     Ingester(device, ChangeSource.IMPORT).ingest_page([raw_alert(name="2517_one", display_name="Tor access")])
     return Alert.objects.get()
 

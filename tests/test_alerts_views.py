@@ -6,24 +6,18 @@ from django.urls import reverse
 from alerts.choices import ChangeSource
 from alerts.ingest import Ingester
 from alerts.models import Alert, PortalPivot
-from alerts.samples import raw_alert
-from tests.test_alerts_import import make_device
+from tests.factories import raw_alert
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-@pytest.fixture
-def device(db):
-    return make_device()
+def ingest(contoso, *raws):
+    return Ingester(contoso, ChangeSource.IMPORT).ingest_page(list(raws))
 
 
-def ingest(device, *raws):
-    return Ingester(device, ChangeSource.IMPORT).ingest_page(list(raws))
-
-
-def test_list_shows_alerts_with_counts(device, analyst_client):
+def test_list_shows_alerts_with_counts(contoso, analyst_client):
     ingest(
-        device,
+        contoso,
         raw_alert(severity="High", display_name="Bad one"),
         raw_alert(severity="Low", display_name="Meh, a low one"),
     )
@@ -33,9 +27,9 @@ def test_list_shows_alerts_with_counts(device, analyst_client):
     assert "<strong>2</strong> alerts" in html and "High: 1" in html and "Low: 1" in html
 
 
-def test_filters_work_without_javascript_as_a_plain_get_form(device, analyst_client):
+def test_filters_work_without_javascript_as_a_plain_get_form(contoso, analyst_client):
     ingest(
-        device,
+        contoso,
         raw_alert(severity="High", display_name="Bad one"),
         raw_alert(severity="Low", display_name="Meh, a low one"),
     )
@@ -44,9 +38,9 @@ def test_filters_work_without_javascript_as_a_plain_get_form(device, analyst_cli
     assert "<html" in html
 
 
-def test_htmx_filter_requests_get_only_the_table_partial_with_its_counts(device, analyst_client):
+def test_htmx_filter_requests_get_only_the_table_partial_with_its_counts(contoso, analyst_client):
     ingest(
-        device,
+        contoso,
         raw_alert(severity="High", display_name="Bad one"),
         raw_alert(severity="Low", display_name="Meh, a low one"),
     )
@@ -66,9 +60,9 @@ def test_htmx_filter_requests_get_only_the_table_partial_with_its_counts(device,
         ({"status": "resolved"}, "Resolved in Azure"),
     ],
 )
-def test_each_filter_narrows_the_list(device, analyst_client, params, shown):
+def test_each_filter_narrows_the_list(contoso, analyst_client, params, shown):
     ingest(
-        device,
+        contoso,
         raw_alert(display_name="Found by IP", entities=[{"type": "ip", "address": "203.0.113.99"}]),
         raw_alert("KV_SuspiciousIPAccess", "Vault"),
         raw_alert("Storage.Blob_TorAnomaly", "From MCAS", product="Microsoft Cloud App Security"),
@@ -79,9 +73,9 @@ def test_each_filter_narrows_the_list(device, analyst_client, params, shown):
     assert shown in html and "<strong>1</strong> alert" in html
 
 
-def test_sorting_by_severity_puts_high_first(device, analyst_client):
+def test_sorting_by_severity_puts_high_first(contoso, analyst_client):
     ingest(
-        device,
+        contoso,
         raw_alert(severity="Low", display_name="Meh, a low one"),
         raw_alert(severity="High", display_name="Bad, a high one"),
     )
@@ -92,34 +86,34 @@ def test_sorting_by_severity_puts_high_first(device, analyst_client):
     assert '<input type="hidden" name="sort" value="severity" form="alert-filters">' in html
 
 
-def test_list_paginates(device, analyst_client):
-    ingest(device, *[raw_alert(display_name=f"Alert number {i}") for i in range(55)])
+def test_list_paginates(contoso, analyst_client):
+    ingest(contoso, *[raw_alert(display_name=f"Alert number {i}") for i in range(55)])
     html = analyst_client.get(reverse("alerts:list"), {"page": 2}).content.decode()
     assert "Page 2 of 2" in html and html.count("Alert number") == 5
 
 
-def test_list_query_count_does_not_grow_with_the_rows(device, analyst_client, django_assert_max_num_queries):
-    ingest(device, *[raw_alert(display_name=f"Alert {i}") for i in range(3)])
+def test_list_query_count_does_not_grow_with_the_rows(contoso, analyst_client, django_assert_max_num_queries):
+    ingest(contoso, *[raw_alert(display_name=f"Alert {i}") for i in range(3)])
     with django_assert_max_num_queries(12) as few:
         analyst_client.get(reverse("alerts:list"))
-    ingest(device, *[raw_alert(display_name=f"More {i}") for i in range(60)])
+    ingest(contoso, *[raw_alert(display_name=f"More {i}") for i in range(60)])
     with django_assert_max_num_queries(len(few.captured_queries)):
         analyst_client.get(reverse("alerts:list"))
 
 
 def test_detail_query_count_does_not_grow_with_entities_or_duplicates(
-    device, analyst_client, django_assert_max_num_queries
+    contoso, analyst_client, django_assert_max_num_queries
 ):
     many = [{"type": "ip", "address": f"198.51.100.{i}"} for i in range(40)]
-    ingest(device, raw_alert(display_name="Many entities", entities=many))
+    ingest(contoso, raw_alert(display_name="Many entities", entities=many))
     alert = Alert.objects.get()
     with django_assert_max_num_queries(25):
         analyst_client.get(reverse("alerts:detail", args=[alert.pk]))
 
 
-def test_html_and_script_in_alert_text_render_inert(device, analyst_client):
+def test_html_and_script_in_alert_text_render_inert(contoso, analyst_client):
     ingest(
-        device,
+        contoso,
         raw_alert(
             "Storage.Blob_SuspiciousIp",
             SCRIPT,
@@ -140,10 +134,10 @@ def test_html_and_script_in_alert_text_render_inert(device, analyst_client):
         assert 'href="javascript:' not in html
 
 
-def test_open_in_portal_records_a_pivot_and_goes_only_to_the_portal(device, analyst_client):
+def test_open_in_portal_records_a_pivot_and_goes_only_to_the_portal(contoso, analyst_client):
     raw = raw_alert("VM_EICAR", "Test")
     raw["properties"]["alertUri"] = "https://evil.example/phish"
-    ingest(device, raw)
+    ingest(contoso, raw)
     alert = Alert.objects.get()
     response = analyst_client.get(reverse("alerts:portal", args=[alert.pk]))
     assert response.status_code == 302
@@ -156,9 +150,9 @@ def test_open_in_portal_records_a_pivot_and_goes_only_to_the_portal(device, anal
     assert "VM_EICAR" in html
 
 
-def test_detail_page_has_the_decision_support_spot_only_for_storage_alerts(device, analyst_client):
+def test_detail_page_has_the_decision_support_spot_only_for_storage_alerts(contoso, analyst_client):
     ingest(
-        device,
+        contoso,
         raw_alert("Storage.Blob_DataExfiltration.AmountOfDataAnomaly", "Exfil"),
         raw_alert("VM_EICAR", "T"),
     )

@@ -78,13 +78,13 @@ from collections import Counter  # noqa: E402
 import pytest  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, exfiltration_episode  # noqa: E402
-from devices.models import Device, StorageAccount, Subscription  # noqa: E402
+from ascmon.simulator.storage_activity import classic_log_blobs, exfiltration_episode  # noqa: E402
 from storage_logs import parse  # noqa: E402
 from storage_logs.aggregate import Aggregator  # noqa: E402
 from storage_logs.baseline import HOUR, floor_hour  # noqa: E402
 from storage_logs.models import AggregationPolicy, LogAggregate  # noqa: E402
 from storage_logs.tasks import _aggregate  # noqa: E402
+from tests import factories  # noqa: E402
 
 SUB = "00000000-0000-0000-0000-0000000d5001"
 NOW = datetime(2026, 3, 16, 12, tzinfo=UTC)
@@ -103,22 +103,10 @@ def ingest_generated_logs(account, spec, episode, days=15):
 
 
 def make_device(name="Contoso", **logging):
-    device = Device.objects.create(name=name, tenant_id="t", client_id="c", secret_encrypted="x")
-    subscription = Subscription.objects.create(device=device, subscription_id=SUB, visible=True)
-    spec = AccountLogSpec("contosodata", SUB, "rg-data", profile="small", **logging)
-    account = StorageAccount.objects.create(
-        device=device,
-        subscription=subscription,
-        resource_id=spec.resource_id,
-        name=spec.name,
-        resource_group="rg-data",
-        logging_version=spec.logging_version or "",
-        logging_read=spec.read,
-        logging_write=spec.write,
-        logging_delete=spec.delete,
-        logging_retention_days=30,
+    account, spec = factories.storage_account(
+        "contosodata", device_name=name, subscription_id=SUB, resource_group="rg-data", **logging
     )
-    return device, account, spec
+    return account.device, account, spec
 
 
 def exfiltration_alert(device, account, episode):

@@ -10,6 +10,7 @@ from ascmon.azure.errors import Throttled
 from devices import inventory, tasks
 from devices.choices import FindingKind, NotificationEvent, RunOutcome
 from devices.models import Device, InventoryRun, Notification
+from tests import factories
 from tests.devices_fake import CLIENT, DEV, GONE, PROD, SECRET, TENANT, FakeAzure, fixed_scenario
 
 SCENARIO_KINDS = {
@@ -33,16 +34,14 @@ def fake(monkeypatch):
 
 @pytest.fixture
 def device(db):
-    device = Device(
-        name="Contoso",
+    return factories.device(
+        "Contoso",
         tenant_id=TENANT,
         client_id=CLIENT,
+        secret=SECRET,
         expected_subscriptions=[PROD, DEV, GONE],
         contacts="soc@contoso.example",
     )
-    device.set_secret(SECRET)
-    device.save()
-    return device
 
 
 def open_kinds(device):

@@ -8,14 +8,19 @@ from django.utils import timezone
 
 from devices import inventory, tasks
 from devices.models import DefenderPlan, Device, Finding, Notification, Subscription
+from tests import factories
 from tests.devices_fake import CLIENT, DEV, GONE, PROD, SECRET, TENANT, FakeAzure
 
 
 def make_device(name, findings=0):
-    device = Device(name=name, tenant_id=TENANT, client_id=CLIENT, expected_subscriptions=[PROD])
-    device.set_secret(SECRET)
-    device.last_successful_sync_at = timezone.now()
-    device.save()
+    device = factories.device(
+        name,
+        tenant_id=TENANT,
+        client_id=CLIENT,
+        secret=SECRET,
+        expected_subscriptions=[PROD],
+        last_successful_sync_at=timezone.now(),
+    )
     sub = Subscription.objects.create(device=device, subscription_id=PROD, visible=True, resource_total=5)
     DefenderPlan.objects.create(subscription=sub, name="StorageAccounts", pricing_tier="Free")
     DefenderPlan.objects.create(subscription=sub, name="VirtualMachines", pricing_tier="Standard")
@@ -38,15 +43,14 @@ def synced(monkeypatch, db):
     fake = FakeAzure()
     monkeypatch.setattr(inventory, "azure", fake)
     monkeypatch.setattr(tasks, "FOLLOW_UPS", ())
-    device = Device(
-        name="Contoso",
+    device = factories.device(
+        "Contoso",
         tenant_id=TENANT,
         client_id=CLIENT,
+        secret=SECRET,
         expected_subscriptions=[PROD, DEV, GONE],
         contacts="soc@contoso.example",
     )
-    device.set_secret(SECRET)
-    device.save()
     tasks.run_inventory(device.id)
     return device
 

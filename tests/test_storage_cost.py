@@ -6,8 +6,8 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from devices.models import Device, StorageAccount, Subscription
 from storage_logs.models import DailyVolume, yearly_cost
+from tests import factories
 
 MB = 1024 * 1024
 
@@ -20,11 +20,8 @@ def test_the_blogs_two_rows_fit_2_30_per_gb_1024_mb_per_gb_and_a_356_day_year():
 
 
 def device_with_volume(name, raw_mb, agg_mb, days=(date(2026, 5, 1),)):
-    device = Device.objects.create(name=name, tenant_id="t", client_id="c", secret_encrypted="x")
-    sub = Subscription.objects.create(device=device, subscription_id=f"sub-{name}")
-    account = StorageAccount.objects.create(
-        device=device, subscription=sub, resource_id=f"/x/{name}", name=f"{name}logs"
-    )
+    account, _ = factories.storage_account(f"{name}logs", device_name=name, subscription_id=f"sub-{name}")
+    device = account.device
     for day in days:
         DailyVolume.objects.create(
             account=account, day=day, raw_bytes=raw_mb * MB, aggregate_bytes=agg_mb * MB

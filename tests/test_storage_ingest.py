@@ -7,35 +7,18 @@ import pytest
 from django.db.models import Sum
 
 from ascmon.azure import blobs
-from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, load_account
-from devices.models import Device, StorageAccount, Subscription
+from ascmon.simulator.storage_activity import classic_log_blobs, load_account
 from storage_logs import parse
 from storage_logs.models import BlobCheckpoint, DailyVolume, IngestRun, LogAggregate
 from storage_logs.tasks import ingest_account_hour, ingest_device
+from tests import factories
 
 pytestmark = [pytest.mark.peers]
 SUB = "00000000-0000-0000-0000-00000000a001"
 
 
 def make_account(name, azurite, **flags):
-    device, _ = Device.objects.get_or_create(
-        name="Contoso", defaults={"tenant_id": "t", "client_id": "c", "secret_encrypted": "x"}
-    )
-    subscription, _ = Subscription.objects.get_or_create(device=device, subscription_id=SUB)
-    spec = AccountLogSpec(name, SUB, "rg-logs", profile="small", **flags)
-    return StorageAccount.objects.create(
-        device=device,
-        subscription=subscription,
-        resource_id=spec.resource_id,
-        name=name,
-        resource_group="rg-logs",
-        blob_endpoint=azurite.endpoint(name),
-        logging_version=spec.logging_version or "",
-        logging_read=spec.read,
-        logging_write=spec.write,
-        logging_delete=spec.delete,
-        diagnostic_logs=spec.diagnostic_logs,
-    ), spec
+    return factories.storage_account(name, blob_endpoint=azurite.endpoint(name), **flags)
 
 
 def access_of(account, azurite):

@@ -1,7 +1,59 @@
-"""Raw alerts in the 2022-01-01 wire shape, for tests and the bench. Pure: no Django."""
+"""Shared test objects: devices, their subscriptions and storage accounts, and raw alerts as Azure sends
+them. Tests build what they need here instead of each module making its own."""
 
 import uuid
 from datetime import UTC, datetime
+
+from ascmon.simulator.storage_activity import AccountLogSpec
+from devices.models import Device, StorageAccount, Subscription
+
+SUBSCRIPTION = "00000000-0000-0000-0000-00000000a001"
+
+
+def device(
+    name="contoso", *, secret="not-a-secret", subscriptions=None, tenant_id=None, client_id=None, **fields
+):
+    """A saved device (its secret encrypted as onboarding does); `subscriptions` maps ids to visible."""
+    made = Device(name=name, tenant_id=tenant_id or f"t-{name}", client_id=client_id or f"c-{name}", **fields)
+    made.set_secret(secret)
+    made.save()
+    for sub_id, visible in (subscriptions or {}).items():
+        Subscription.objects.create(device=made, subscription_id=sub_id, visible=visible)
+    return made
+
+
+def storage_account(
+    name,
+    *,
+    device_name="Contoso",
+    blob_endpoint="",
+    subscription_id=SUBSCRIPTION,
+    resource_group="rg-logs",
+    profile="small",
+    **log_flags,
+):
+    """(account, its simulator spec): an account of the named device (made once), logging as the spec says."""
+    owner = Device.objects.filter(name=device_name).first() or device(device_name)
+    sub, _ = Subscription.objects.get_or_create(
+        device=owner, subscription_id=subscription_id, defaults={"visible": True}
+    )
+    spec = AccountLogSpec(name, subscription_id, resource_group, profile=profile, **log_flags)
+    account = StorageAccount.objects.create(
+        device=owner,
+        subscription=sub,
+        resource_id=spec.resource_id,
+        name=name,
+        resource_group=resource_group,
+        blob_endpoint=blob_endpoint,
+        logging_version=spec.logging_version or "",
+        logging_read=spec.read,
+        logging_write=spec.write,
+        logging_delete=spec.delete,
+        logging_retention_days=30,
+        diagnostic_logs=spec.diagnostic_logs,
+    )
+    return account, spec
+
 
 DEFENDER = "Microsoft Defender for Cloud"
 DEFAULT_PROPERTIES = {
