@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from alerts.extended_properties import canonical_type, extract, safe_url
+from alerts.extended_properties import canonical_type, extract
+from alerts.property_values import safe_url
 
 SEVERITIES = {"informational": 0, "low": 1, "medium": 2, "high": 3}  # name -> rank, for sorting
 STATUSES = {
