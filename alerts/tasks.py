@@ -15,6 +15,7 @@ from django.utils import timezone
 from alerts.choices import TRIAGE_TO_AZURE, ChangeSource, PollOutcome
 from alerts.ingest import Ingester
 from alerts.models import Alert, AuditEvent, PollRun, SuppressionRule
+from ascmon.azure import security
 from ascmon.azure.errors import AzureError
 from devices.models import Device
 
@@ -44,8 +45,6 @@ def poll_device(device_id):
 
 def poll_subscription(device, subscription_id):
     """Page through the subscription's alerts, resuming from the last good page after a retryable error."""
-    from ascmon.azure import security
-
     run = PollRun.objects.create(device=device, subscription_id=subscription_id)
     ingester, started = Ingester(device, ChangeSource.AZURE, poll=run), time.monotonic()
     try:
@@ -157,8 +156,6 @@ def release_lapsed_rules():
 
 def write_back_status(alert_id, user_id=None):
     """Ask Azure for the status matching the alert's triage; the next poll confirms it."""
-    from ascmon.azure import security
-
     alert = Alert.objects.select_related("device").get(pk=alert_id)
     wanted = TRIAGE_TO_AZURE[alert.triage_status]
     try:

@@ -4,13 +4,11 @@ These drive alerts.tasks against a stand-in for ascmon.azure.security that follo
 (pages with next_link, resume with `continuation`); the simulator tests exercise the real SDK path.
 """
 
-import sys
 import types
 
 import pytest
 from django_q.models import Schedule
 
-import ascmon.azure
 from alerts import tasks
 from alerts.models import Alert, PollRun, RejectedAlert
 from ascmon.azure.errors import Forbidden, Throttled, Transient
@@ -46,8 +44,7 @@ def device(db, settings):
 def serve(monkeypatch):
     def install(pages, fail=None):
         fake = FakeSecurity(pages, fail)
-        monkeypatch.setattr(ascmon.azure, "security", fake, raising=False)
-        monkeypatch.setitem(sys.modules, "ascmon.azure.security", fake)
+        monkeypatch.setattr(tasks, "security", fake)  # the wrapper alerts.tasks calls
         return fake
 
     return install

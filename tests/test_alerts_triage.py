@@ -5,7 +5,7 @@ import types
 import pytest
 from django.urls import reverse
 
-import ascmon.azure
+from alerts import tasks
 from alerts.choices import ChangeSource
 from alerts.ingest import Ingester
 from alerts.models import Alert, AuditEvent, DeviceAlertSettings
@@ -27,8 +27,7 @@ def fake_security(monkeypatch):
     fake = types.SimpleNamespace(
         set_alert_status=lambda tenant, alert_id, status: calls.append((alert_id, status))
     )
-    monkeypatch.setattr(ascmon.azure, "security", fake, raising=False)
-    monkeypatch.setitem(__import__("sys").modules, "ascmon.azure.security", fake)
+    monkeypatch.setattr(tasks, "security", fake)  # the wrapper alerts.tasks calls
     return calls
 
 
