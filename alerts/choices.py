@@ -1,4 +1,8 @@
-"""Choices for alerts, each with its label and colour; templates read the colour from here."""
+"""Choices for alerts, each with its label and colour; templates read the colour from here.
+
+A colour is the name of a tone in ascmon/static/ascmon/style.css (`tone-<colour>`), as in devices/choices.py:
+high, medium, low, info, ok, progress, neutral. Each tone has at least 4.5:1 contrast on white.
+"""
 
 from django.db import models
 
@@ -10,7 +14,7 @@ class Severity(models.TextChoices):
     HIGH = "high", "High"
 
 
-SEVERITY_COLOURS = {"informational": "#475467", "low": "#a68b00", "medium": "#c4640a", "high": "#b42318"}
+SEVERITY_COLOURS = {"informational": "info", "low": "low", "medium": "medium", "high": "high"}
 
 
 class AzureStatus(models.TextChoices):
@@ -22,12 +26,7 @@ class AzureStatus(models.TextChoices):
     DISMISSED = "Dismissed", "Dismissed"
 
 
-AZURE_STATUS_COLOURS = {
-    "Active": "#b42318",
-    "InProgress": "#1f5fbf",
-    "Resolved": "#067647",
-    "Dismissed": "#667085",
-}
+AZURE_STATUS_COLOURS = {"Active": "high", "InProgress": "progress", "Resolved": "ok", "Dismissed": "neutral"}
 
 
 class TriageStatus(models.TextChoices):
@@ -39,7 +38,7 @@ class TriageStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-TRIAGE_COLOURS = {"new": "#b42318", "in_progress": "#1f5fbf", "resolved": "#067647", "dismissed": "#667085"}
+TRIAGE_COLOURS = {"new": "high", "in_progress": "progress", "resolved": "ok", "dismissed": "neutral"}
 
 # Triage status -> the Azure status the write-back asks for, and back.
 TRIAGE_TO_AZURE = {
@@ -58,7 +57,7 @@ class PollOutcome(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-POLL_COLOURS = {"running": "#1f5fbf", "ok": "#067647", "partial": "#c4640a", "failed": "#b42318"}
+POLL_COLOURS = {"running": "progress", "ok": "ok", "partial": "medium", "failed": "high"}
 
 
 class ChangeSource(models.TextChoices):
@@ -68,4 +67,4 @@ class ChangeSource(models.TextChoices):
 
 
 def colour(mapping, value):
-    return mapping.get(value, "#475467")
+    return mapping.get(value, "neutral")

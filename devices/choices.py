@@ -1,4 +1,7 @@
-"""Finding kinds, severities and run outcomes, with their labels and colours (templates read them here)."""
+"""Finding kinds, severities and run outcomes, with their labels and colours (templates read them here).
+
+A colour is the name of a tone in ascmon/static/ascmon/style.css (`tone-<colour>`), as in alerts/choices.py.
+"""
 
 from django.db import models
 
@@ -46,7 +49,7 @@ class RunOutcome(models.TextChoices):
 
 
 RUN_COLOURS = {
-    RunOutcome.RUNNING: "low",
+    RunOutcome.RUNNING: "progress",
     RunOutcome.SUCCESS: "ok",
     RunOutcome.PARTIAL: "medium",
     RunOutcome.FAILED: "high",

@@ -117,7 +117,3 @@ def attach_coverage(devices):
         device.lag = now - device.logs_until if device.logs_until else None
         device.stale = device.is_stale(now)
 
-
-def sort_links(current):
-    """Each column's link sorts by it; a second click reverses."""
-    return {key: f"-{key}" if current == key else key for key in SORTS}

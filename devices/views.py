@@ -6,8 +6,9 @@ from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
 from ascmon.roles import ADMIN, ANALYST, CUSTOMER_SUCCESS, has_role, role_required
+from ascmon.sorting import ASCENDING, sort_links
 from devices import onboarding
-from devices.fleet import FleetFilter, fleet, sort_links
+from devices.fleet import SORTS, FleetFilter, fleet
 from devices.forms import DeviceForm
 from devices.models import DefenderPlan, Device, Notification
 from devices.notifications import unread_count
@@ -22,7 +23,7 @@ def device_list(request):
     context = {
         "form": form,
         "devices": fleet(form),
-        "sort_links": sort_links(request.GET.get("sort") or "name"),
+        "sort_links": sort_links(request.GET.get("sort") or "name", dict.fromkeys(SORTS, ASCENDING)),
         "can_manage": has_role(request.user, CUSTOMER_SUCCESS),
     }
     template = "devices/list.html#fleet-table" if request.htmx else "devices/list.html"
