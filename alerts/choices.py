@@ -40,6 +40,59 @@ class TriageStatus(models.TextChoices):
 
 TRIAGE_COLOURS = {"new": "high", "in_progress": "progress", "resolved": "ok", "dismissed": "neutral"}
 
+
+class Classification(models.TextChoices):
+    """How an analyst closes an alert, as Defender XDR records it (docs/azure-formats.md §1.7)."""
+
+    TRUE_POSITIVE = "truePositive", "True positive"
+    BENIGN = "informationalExpectedActivity", "Benign true positive (expected activity)"
+    FALSE_POSITIVE = "falsePositive", "False positive"
+
+
+class Determination(models.TextChoices):
+    """What the analyst determined; each classification allows some (DETERMINATIONS)."""
+
+    MULTI_STAGED_ATTACK = "multiStagedAttack", "Multistage attack"
+    MALICIOUS_USER_ACTIVITY = "maliciousUserActivity", "Malicious user activity"
+    COMPROMISED_ACCOUNT = "compromisedAccount", "Compromised account"
+    MALWARE = "malware", "Malware"
+    PHISHING = "phishing", "Phishing"
+    UNWANTED_SOFTWARE = "unwantedSoftware", "Unwanted software"
+    SECURITY_TESTING = "securityTesting", "Security test"
+    LINE_OF_BUSINESS_APPLICATION = "lineOfBusinessApplication", "Line-of-business application"
+    CONFIRMED_ACTIVITY = "confirmedActivity", "Confirmed activity"
+    NOT_MALICIOUS = "notMalicious", "Not malicious"
+    NOT_ENOUGH_DATA = "notEnoughDataToValidate", "Not enough data to validate"
+    OTHER = "other", "Other"
+
+
+D = Determination
+DETERMINATIONS = {
+    Classification.TRUE_POSITIVE: (
+        D.MULTI_STAGED_ATTACK,
+        D.MALICIOUS_USER_ACTIVITY,
+        D.COMPROMISED_ACCOUNT,
+        D.MALWARE,
+        D.PHISHING,
+        D.UNWANTED_SOFTWARE,
+        D.OTHER,
+    ),
+    Classification.BENIGN: (
+        D.SECURITY_TESTING,
+        D.LINE_OF_BUSINESS_APPLICATION,
+        D.CONFIRMED_ACTIVITY,
+        D.OTHER,
+    ),
+    Classification.FALSE_POSITIVE: (D.NOT_MALICIOUS, D.NOT_ENOUGH_DATA, D.OTHER),
+}
+CLASSIFICATION_COLOURS = {
+    "truePositive": "high",
+    "informationalExpectedActivity": "info",
+    "falsePositive": "ok",
+}
+# What the write-back can send: the ARM alerts API takes a status only (docs/azure-formats.md §1.7).
+WRITTEN_BACK = "status"
+
 # Triage status -> the Azure status the write-back asks for, and back.
 TRIAGE_TO_AZURE = {
     "new": AzureStatus.ACTIVE,

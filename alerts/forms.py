@@ -1,10 +1,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.http import QueryDict
 
-from alerts.choices import AzureStatus, Severity, TriageStatus
-from alerts.models import AlertType
+from alerts.choices import DETERMINATIONS, AzureStatus, Classification, Determination, Severity, TriageStatus
+from alerts.models import AlertEntity, AlertType
 from alerts.normalize import SEVERITIES
 from ascmon.roles import ADMIN, ANALYST
+from ascmon.sorting import ASCENDING, DESCENDING
 from devices.models import Device
 
 SUPPRESSED = [("", "Hide suppressed"), ("include", "Include suppressed"), ("only", "Only suppressed")]
@@ -16,6 +19,15 @@ SORTS = {
     "status": "triage_status",
     "entity": "compromised_entity",
 }
+# A column's first click: newest and most severe first, names A to Z (ascmon/sorting.py).
+SORT_DIRECTIONS = {key: DESCENDING if key in ("time", "severity") else ASCENDING for key in SORTS}
+# Exact-match filters that pivots (links on entities, subscriptions, correlation keys) set.
+PIVOTS = {
+    "entity": "Entity",
+    "kind": "Entity kind",
+    "subscription": "Subscription",
+    "correlation": "Correlation key",
+}
 
 
 class AlertFilterForm(forms.Form):
@@ -24,12 +36,18 @@ class AlertFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     device = forms.ModelChoiceField(Device.objects.all(), required=False, empty_label="All devices")
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
-    status = forms.ChoiceField(choices=[("", "Any triage status"), *TriageStatus.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any triage status"), *TriageStatus.choices], required=False, label="Triage status"
+    )
     azure_status = forms.ChoiceField(choices=[("", "Any Azure status"), *AzureStatus.choices], required=False)
     alert_type = forms.ChoiceField(required=False, label="Type")
     product = forms.ChoiceField(required=False)
     new_types = forms.BooleanField(required=False, label="New types only")
     suppressed = forms.ChoiceField(choices=SUPPRESSED, required=False)
+    entity = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+    kind = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    subscription = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    correlation = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -39,7 +57,8 @@ class AlertFilterForm(forms.Form):
         products = sorted({product for _, product in types if product})
         self.fields["product"].choices = [("", "Any product")] + [(p, p) for p in products]
 
-    def filter(self, alerts):
+    def filter(self, alerts, suppressed=None):
+        """The alerts these filters match; `suppressed` overrides the form's own choice."""
         data = self.cleaned_data
         lookups = {
             "device": "device",
@@ -47,6 +66,8 @@ class AlertFilterForm(forms.Form):
             "azure_status": "status",
             "alert_type": "alert_type",
             "product": "product_name",
+            "subscription": "subscription_id",
+            "correlation": "correlation_key",
         }
         alerts = alerts.filter(**{field: data[name] for name, field in lookups.items() if data.get(name)})
         if data.get("severity"):
@@ -55,10 +76,13 @@ class AlertFilterForm(forms.Form):
             alerts = alerts.filter(
                 is_new_type__in=[True]
             )  # "IN (1)" can use the index; bare "is_new_type" cannot
-        if data.get("suppressed") == "only":
+        suppressed = data.get("suppressed") if suppressed is None else suppressed
+        if suppressed == "only":
             alerts = alerts.filter(suppressed_by__isnull=False)
-        elif data.get("suppressed") != "include":
+        elif suppressed != "include":
             alerts = alerts.filter(suppressed_by__isnull=True)
+        if data.get("entity"):
+            alerts = with_entity(alerts, data["entity"], data.get("kind"))
         if data.get("q"):
             alerts = search(alerts, data["q"])
         return alerts.filter(duplicate_of__isnull=True)
@@ -70,6 +94,31 @@ class AlertFilterForm(forms.Form):
         if field == "time_generated":  # the list indexes end in (time, severity rank, id)
             return [f"{sign}time_generated", f"{sign}severity_rank", f"{sign}id"]
         return [f"{sign}{field}", "-time_generated", "-severity_rank", "-id"]
+
+    def pivots(self):
+        """(label, value, the query string without it) for each exact-match pivot in force."""
+        data, shown = self.cleaned_data, []
+        for name in ("entity", "subscription", "correlation"):
+            if data.get(name):
+                rest = QueryDict(mutable=True)
+                for key in self.data:
+                    if key not in (name, "page") and not (name == "entity" and key == "kind"):
+                        rest.setlist(
+                            key, self.data.getlist(key) if hasattr(self.data, "getlist") else [self.data[key]]
+                        )
+                label = f"{data['kind']} entity" if name == "entity" and data.get("kind") else PIVOTS[name]
+                shown.append((label, data[name], rest.urlencode()))
+        return shown
+
+
+def with_entity(alerts, value, kind=""):
+    """Alerts naming exactly this entity value (of this kind when given), or with it as their compromised
+    entity: a pivot, not a substring search."""
+    entities = AlertEntity.objects.filter(value=value)
+    if kind:
+        entities = entities.filter(kind=kind)
+        return alerts.filter(pk__in=entities.values("alert_id"))
+    return alerts.filter(Q(pk__in=entities.values("alert_id")) | Q(compromised_entity=value))
 
 
 def search(alerts, text):
@@ -86,14 +135,60 @@ def analysts():
     )
 
 
+def determination_choices(blank):
+    """Determinations grouped under the classification that allows them ("Other" fits all three)."""
+    groups = [
+        (label, [(d.value, d.label) for d in DETERMINATIONS[value] if d != Determination.OTHER])
+        for value, label in Classification.choices
+    ]
+    return [("", blank), *groups, (Determination.OTHER.value, Determination.OTHER.label)]
+
+
+def check_determination(form, classification, determination):
+    if determination and not classification:
+        form.add_error("classification", "Choose the classification this determination belongs to.")
+    elif determination and determination not in DETERMINATIONS[classification]:
+        label = Classification(classification).label
+        form.add_error(
+            "determination", f"{Determination(determination).label} is not a determination of “{label}”."
+        )
+
+
 class TriageForm(forms.Form):
     triage_status = forms.ChoiceField(choices=TriageStatus.choices, label="Status")
     assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="Unassigned")
+    classification = forms.ChoiceField(
+        choices=[("", "Not classified"), *Classification.choices],
+        required=False,
+        help_text="How you close it, as Defender XDR records it.",
+    )
+    determination = forms.ChoiceField(choices=determination_choices("—"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = analysts()
 
+    def clean(self):
+        data = super().clean()
+        check_determination(self, data.get("classification"), data.get("determination"))
+        return data
+
+    def changes(self):
+        """{field: new value} as the alert stores them."""
+        data = self.cleaned_data
+        return {
+            "triage_status": data["triage_status"],
+            "assignee": data["assignee"],
+            "classification": data["classification"],
+            "determination": data["determination"],
+        }
+
 
 class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Comment")
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError("Write something first.")
+        return body

@@ -154,6 +154,11 @@ def release_lapsed_rules():
     return shown
 
 
+def write_back_statuses(alert_ids, user_id=None):
+    """Write back each alert's status (one task for a bulk triage); returns how many Azure accepted."""
+    return sum(write_back_status(alert_id, user_id) for alert_id in alert_ids)
+
+
 def write_back_status(alert_id, user_id=None):
     """Ask Azure for the status matching the alert's triage; the next poll confirms it."""
     alert = Alert.objects.select_related("device").get(pk=alert_id)

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from alerts import views
+from alerts import bulk, export, groups, views
 
 app_name = "alerts"
 urlpatterns = [
     path("", views.alert_list, name="list"),
+    path("export.csv", export.export_csv, name="export"),
+    path("bulk/", bulk.bulk_triage, name="bulk"),
+    path("groups/", groups.alert_groups, name="groups"),
     path("<int:pk>/", views.alert_detail, name="detail"),
     path("<int:pk>/triage/", views.triage, name="triage"),
     path("<int:pk>/comments/", views.add_comment, name="comment"),

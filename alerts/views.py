@@ -2,56 +2,73 @@ import json
 import re
 
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from alerts.choices import ChangeSource, Severity
-from alerts.forms import SORTS, AlertFilterForm, CommentForm, TriageForm
-from alerts.models import (
-    Alert,
-    AlertChange,
-    AuditEvent,
-    Comment,
-    DeviceAlertSettings,
-    PollRun,
-    PortalPivot,
-    RejectedAlert,
-)
+from alerts import related
+from alerts import triage as triage_writes
+from alerts.bulk import BulkForm
+from alerts.choices import Severity
+from alerts.forms import SORT_DIRECTIONS, AlertFilterForm, CommentForm, TriageForm
+from alerts.models import Alert, DeviceAlertSettings, PollRun, PortalPivot, RejectedAlert
 from alerts.normalize import SEVERITIES
 from ascmon.roles import ANALYST, role_required
+from ascmon.sorting import sort_links
+from storage_logs.context import context_for
 
 PAGE_SIZE = 50
-# Decision support renders "what is usual" for Storage.* alerts from the first template that exists.
-USUAL_CONTEXT_TEMPLATES = ["storage_logs/_usual_context.html", "alerts/_usual_context.html"]
 MITRE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
+# What one triage save changes on the page besides the triage form: swapped out of band.
+TRIAGE_OOB = ("alert-badges", "timeline", "audit")
+
+
+def filtered(params):
+    """(form, alerts it matches, ordering) for a list query string; filters that do not validate fall
+    back to the default list."""
+    form = AlertFilterForm(params)
+    if not form.is_valid():
+        form = AlertFilterForm({})
+        form.is_valid()
+    return form, form.filter(Alert.objects.all()), form.ordering()
 
 
 @role_required(ANALYST)
 def alert_list(request):
-    form = AlertFilterForm(request.GET or None)
-    if form.is_bound and form.is_valid():
-        alerts, ordering = form.filter(Alert.objects.all()), form.ordering()
-    else:
-        form = AlertFilterForm(initial={})
-        alerts, ordering = Alert.objects.visible(), ["-time_generated", "-severity_rank", "-id"]
+    return render(request, list_template(request), list_context(request, request.GET))
+
+
+def list_template(request):
+    return "alerts/list.html#alert-table" if request.htmx else "alerts/list.html"
+
+
+def list_context(request, params, **extra):
+    form, alerts, ordering = filtered(params)
     counts = count_by_severity(alerts)
     paginator = Paginator(alerts.for_list().order_by(*ordering), PAGE_SIZE)
     paginator.count = counts["total"]  # counted already, with the severities
-    page = paginator.get_page(request.GET.get("page"))
-    severity_counts = [(value, label, counts[value]) for value, label in reversed(Severity.choices)]
-    context = {
+    page = paginator.get_page(params.get("page"))
+    mode = form.cleaned_data.get("suppressed") or ""
+    query = params.copy()
+    query.pop("page", None)
+    return {
         "form": form,
+        "params": params,
         "page": page,
         "counts": counts,
-        "severity_counts": severity_counts,
-        "sort_links": sort_links(request.GET.get("sort") or "-time"),
-        "current_sort": request.GET.get("sort", ""),
+        "severity_counts": [(value, label, counts[value]) for value, label in reversed(Severity.choices)],
+        "suppressed_mode": mode,
+        "hidden": form.filter(Alert.objects.all(), suppressed="only").count() if not mode else None,
+        "pivots": form.pivots(),
+        "filter_query": query.urlencode(),
+        "sort_links": sort_links(form.cleaned_data.get("sort") or "-time", SORT_DIRECTIONS),
+        "current_sort": form.cleaned_data.get("sort") or "",
+        "bulk_form": extra.pop("bulk_form", None) or BulkForm(initial={"filter": query.urlencode()}),
+        **extra,
     }
-    template = "alerts/list.html#alert-table" if request.htmx else "alerts/list.html"
-    return render(request, template, context)
 
 
 def count_by_severity(alerts):
@@ -62,31 +79,56 @@ def count_by_severity(alerts):
     return {**counts, "total": sum(counts.values())}
 
 
-def sort_links(current):
-    """Each column's link sorts by it, newest/highest first; a second click reverses."""
-    return {key: key if current == f"-{key}" else f"-{key}" for key in SORTS}
-
-
-def detail_context(alert, request):
+def work_context(alert, triage_form=None, comment_form=None):
+    """The parts of the alert page one triage save or comment can change."""
     return {
         "alert": alert,
-        "entities": alert.entities.all(),
-        "duplicates": alert.duplicates.select_related("device").order_by("start_time"),
         "changes": alert.changes.select_related("user"),
         "comments": alert.comments.select_related("author"),
         "audit": alert.audit.select_related("user")[:50],
-        "details": alert.details,
-        "raw_json": json.dumps(alert.details.raw, indent=2, ensure_ascii=False),
-        "evidence_json": json.dumps(alert.details.supporting_evidence, indent=2, ensure_ascii=False),
-        "typed_rows": typed_rows(alert.details.typed_properties),
-        "mitre": [(t, mitre_url(t)) for t in alert.techniques + alert.sub_techniques],
-        "triage_form": TriageForm(
-            initial={"triage_status": alert.triage_status, "assignee": alert.assignee_id}
+        "triage_form": triage_form
+        or TriageForm(
+            initial={
+                "triage_status": alert.triage_status,
+                "assignee": alert.assignee_id,
+                "classification": alert.classification,
+                "determination": alert.determination,
+            }
         ),
-        "comment_form": CommentForm(),
+        "comment_form": comment_form or CommentForm(),
         "write_back": write_back_enabled(alert.device),
-        "usual_context_templates": USUAL_CONTEXT_TEMPLATES,
     }
+
+
+def detail_context(alert, triage_form=None, comment_form=None):
+    entities = list(alert.entities.all())
+    details = alert.details
+    labels = related.ip_labels(entities, details.typed_properties)
+    for entity in entities:
+        entity.labels = labels.get(entity.value, []) if entity.kind == "ip" else []
+    others, others_total, others_more = related.same_entities(alert, entities)
+    return {
+        **work_context(alert, triage_form, comment_form),
+        "entities": entities,
+        "ips": [(ip, found) for ip, found in labels.items()],
+        "others": others,
+        "others_total": others_total,
+        "others_more": others_more,
+        "correlated": correlated_count(alert),
+        "duplicates": alert.duplicates.select_related("device").order_by("start_time"),
+        "details": details,
+        "raw_json": json.dumps(details.raw, indent=2, ensure_ascii=False),
+        "evidence_json": json.dumps(details.supporting_evidence, indent=2, ensure_ascii=False),
+        "typed_rows": typed_rows(details.typed_properties),
+        "mitre": [(t, mitre_url(t)) for t in alert.techniques + alert.sub_techniques],
+        "usual": context_for(alert, labels) if alert.is_storage_anomaly else None,
+    }
+
+
+def correlated_count(alert):
+    if not alert.correlation_key:
+        return 0
+    return Alert.objects.filter(correlation_key=alert.correlation_key).exclude(pk=alert.pk).count()
 
 
 def typed_rows(typed):
@@ -110,67 +152,64 @@ def mitre_url(technique):
     return "https://attack.mitre.org/techniques/" + technique.replace(".", "/") + "/"
 
 
+def alert_for_page(pk):
+    related_rows = ("device", "assignee", "suppressed_by", "duplicate_of", "details")
+    return get_object_or_404(Alert.objects.select_related(*related_rows), pk=pk)
+
+
 @role_required(ANALYST)
 def alert_detail(request, pk):
-    alert = get_object_or_404(
-        Alert.objects.select_related("device", "assignee", "suppressed_by", "duplicate_of", "details"), pk=pk
-    )
-    return render(request, "alerts/detail.html", detail_context(alert, request))
+    return render(request, "alerts/detail.html", detail_context(alert_for_page(pk)))
 
 
 def write_back_enabled(device):
     return DeviceAlertSettings.objects.filter(device=device, write_back_status=True).exists()
 
 
+def partials(request, alert, main, oob, context, status=200, announce=""):
+    """The partial `main` and, swapped out of band, the partials `oob` and the screen-reader announcement."""
+    html = [render_to_string(f"alerts/detail.html#{main}", context, request)]
+    html += [
+        render_to_string(f"alerts/detail.html#{name}", {**context, "oob": True}, request) for name in oob
+    ]
+    html.append(render_to_string("_announce.html", {"message": announce}, request))
+    return HttpResponse("".join(html), status=status)
+
+
 @require_POST
 @role_required(ANALYST)
 def triage(request, pk):
-    alert = get_object_or_404(Alert.objects.select_related("device", "details"), pk=pk)
+    alert = alert_for_page(pk)
     form = TriageForm(request.POST)
     if form.is_valid():
-        save_triage(alert, request.user, form.cleaned_data)
-    if request.htmx:
-        return render(request, "alerts/detail.html#triage", detail_context(alert, request))
-    return redirect("alerts:detail", pk=alert.pk)
-
-
-def save_triage(alert, user, data):
-    changes = []
-    if data["triage_status"] != alert.triage_status:
-        changes.append(("triage_status", alert.triage_status, data["triage_status"]))
-    if data["assignee"] != alert.assignee:
-        changes.append(("assignee", str(alert.assignee or ""), str(data["assignee"] or "")))
-    if not changes:
-        return
-    with transaction.atomic():
-        alert.triage_status, alert.assignee = data["triage_status"], data["assignee"]
-        alert.save(update_fields=["triage_status", "assignee", "updated_at"])
-        for field, old, new in changes:
-            AlertChange.objects.create(
-                alert=alert, field=field, old=old, new=new, source=ChangeSource.ANALYST, user=user
-            )
-            AuditEvent.objects.create(
-                user=user, alert=alert, action=f"changed {field}", detail={"old": old, "new": new}
-            )
-    if changes[0][0] == "triage_status" and write_back_enabled(alert.device):
-        from django_q.tasks import async_task
-
-        async_task("alerts.tasks.write_back_status", alert.pk, user.pk)
+        changed, _ = triage_writes.apply(Alert.objects.filter(pk=alert.pk), request.user, form.changes())
+        if not request.htmx:
+            return redirect("alerts:detail", pk=alert.pk)
+        alert = alert_for_page(pk)
+        announce = "Saved." if changed else "Nothing to change."
+        return partials(request, alert, "triage", TRIAGE_OOB, work_context(alert), announce=announce)
+    if not request.htmx:
+        return render(request, "alerts/detail.html", detail_context(alert, triage_form=form), status=422)
+    context = work_context(alert, triage_form=form)
+    return partials(request, alert, "triage", (), context, 422, "Not saved: see the errors in the form.")
 
 
 @require_POST
 @role_required(ANALYST)
 def add_comment(request, pk):
-    alert = get_object_or_404(Alert.objects.select_related("device", "details"), pk=pk)
+    alert = alert_for_page(pk)
     form = CommentForm(request.POST)
     if form.is_valid():
-        comment = Comment.objects.create(alert=alert, author=request.user, body=form.cleaned_data["body"])
-        AuditEvent.objects.create(
-            user=request.user, alert=alert, action="commented", detail={"comment": comment.pk}
+        triage_writes.apply(Alert.objects.filter(pk=alert.pk), request.user, {}, form.cleaned_data["body"])
+        if not request.htmx:
+            return redirect("alerts:detail", pk=alert.pk)
+        return partials(
+            request, alert, "comments", ("audit",), work_context(alert), announce="Comment added."
         )
-    if request.htmx:
-        return render(request, "alerts/detail.html#comments", detail_context(alert, request))
-    return redirect("alerts:detail", pk=alert.pk)
+    if not request.htmx:
+        return render(request, "alerts/detail.html", detail_context(alert, comment_form=form), status=422)
+    context = work_context(alert, comment_form=form)
+    return partials(request, alert, "comments", (), context, 422, "Not saved: see the errors in the form.")
 
 
 @role_required(ANALYST)

@@ -12,6 +12,15 @@ ANALYST = "analyst"
 CUSTOMER_SUCCESS = "customer_success"
 ADMIN = "admin"
 ALL_ROLES = (ANALYST, CUSTOMER_SUCCESS, ADMIN)
+ROLE_LABELS = {ANALYST: "SOC analyst", CUSTOMER_SUCCESS: "customer success", ADMIN: "admin"}
+
+
+class RoleRequired(PermissionDenied):
+    """403 for a logged-in user without the role a page needs; the error page names the roles."""
+
+    def __init__(self, roles):
+        self.roles = tuple(roles)
+        super().__init__("This page needs the role " + " or ".join(ROLE_LABELS.get(r, r) for r in roles))
 
 
 def roles_of(user):
@@ -39,7 +48,7 @@ def role_required(*roles):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, *roles):
-                raise PermissionDenied
+                raise RoleRequired(roles)
             return view(request, *args, **kwargs)
 
         return wrapped

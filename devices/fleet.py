@@ -116,4 +116,3 @@ def attach_coverage(devices):
         device.logs_until = max(filter(None, (device.logs_until, device.logs_ingested_until)), default=None)
         device.lag = now - device.logs_until if device.logs_until else None
         device.stale = device.is_stale(now)
-

@@ -101,26 +101,75 @@ def first_seen_phrase(first_seen, now):
     return f"first seen {days} days ago"
 
 
-def summary_line(window_bytes, window, baseline, new_sightings=(), now=None):
+def byte_unit(count):
+    """The decimal unit in which `count` bytes reads best, and its size: ("GB", 1e9)."""
+    for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if count >= size:
+            return unit, size
+    return "B", 1
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The alert window against one usual level. The summary line, the numbers and the charts all read
+    this one object, so they cannot disagree."""
+
+    window_bytes: int
+    window: timedelta
+    own: Baseline  # the principal's own history (or the account's, when the principal is not known)
+    own_label: str
+    reference: Baseline | None = None  # what the window is compared with; None when nothing has a level
+    reference_label: str = ""
+
+    @property
+    def bytes_per_hour(self):
+        return self.window_bytes / max(self.window.total_seconds() / 3600, 1)
+
+    @property
+    def usual_p95(self):
+        return self.reference.p95_bytes_per_hour if self.reference else None
+
+    @property
+    def ratio(self):
+        return self.bytes_per_hour / self.usual_p95 if self.usual_p95 else None
+
+    @property
+    def compared_with_account(self):
+        return self.reference is not None and self.reference is not self.own
+
+
+def compare(window_bytes, window, own, own_label, account=None, account_label="the whole account"):
+    """Compare with the principal's own usual level; when it has none (never active, or active without
+    moving a byte), with the whole account's."""
+    if own.p95_bytes_per_hour > 0:
+        return Comparison(window_bytes, window, own, own_label, own, own_label)
+    if account is not None and account.p95_bytes_per_hour > 0:
+        return Comparison(window_bytes, window, own, own_label, account, account_label)
+    return Comparison(window_bytes, window, own, own_label)
+
+
+def ratio_text(ratio):
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def summary_line(comparison, new_sightings=(), now=None, verb="read"):
     """E.g. "read 4.2 GB in 1 h; the usual hourly 95th percentile is 38 MB (110×); IP … first seen today"."""
-    parts = [f"read {human_bytes(window_bytes)} in {human_duration(window)}"]
-    if baseline.active_hours:
-        usual = baseline.p95_bytes_per_hour
-        hours = max(window.total_seconds() / 3600, 1)
-        ratio = (window_bytes / hours) / usual if usual else None
-        text = f"the usual hourly 95th percentile is {human_bytes(usual)}"
-        if ratio is not None:
-            text += f" ({ratio:,.0f}×)" if ratio >= 10 else f" ({ratio:.1f}×)"
-        parts.append(text)
-    else:
-        parts.append(f"no activity by this principal in the previous {baseline.days} days")
+    c = comparison
+    parts = [f"{verb} {human_bytes(c.window_bytes)} in {human_duration(c.window)}"]
+    if not c.own.active_hours:
+        parts.append(f"no activity by {c.own_label} in the previous {c.own.days} days")
+    elif not c.own.p95_bytes_per_hour:
+        parts.append(
+            f"{c.own_label} was active in {c.own.active_hours} hours of the previous {c.own.days} days "
+            f"but {verb} nothing"
+        )
+    if c.reference is not None:
+        usual = human_bytes(c.usual_p95)
+        if c.compared_with_account:
+            text = f"{c.reference_label} usually moves {usual} an hour at the 95th percentile"
+        else:
+            text = f"the usual hourly 95th percentile is {usual}"
+        parts.append(f"{text} ({ratio_text(c.ratio)})")
     for kind, value, first_seen in new_sightings:
         parts.append(f"{kind} {value} {first_seen_phrase(first_seen, now)}")
     return "; ".join(parts)
-
-
-def ratio_to_usual(window_bytes, window, baseline):
-    hours = max(window.total_seconds() / 3600, 1)
-    if not baseline.p95_bytes_per_hour:
-        return None
-    return (window_bytes / hours) / baseline.p95_bytes_per_hour

@@ -1,10 +1,17 @@
-"""Plotly figures as plain dicts (tested as dicts; the page draws them with the static plotly.js)."""
+"""Plotly figures as plain dicts (tested as dicts; the page draws them with the static plotly.js).
 
-from storage_logs.baseline import HOUR
+Bytes are drawn in one decimal unit chosen for the data (MB, GB...), named on the axis: plotly's own SI
+ticks would write a billion bytes as "1B".
+"""
+
+from storage_logs.baseline import HOUR, byte_unit
 
 READ_COLOUR = "#1f5fbf"
+USUAL_COLOUR = "#b42318"
 WINDOW_COLOUR = "rgba(180, 35, 24, 0.15)"
-OPERATION_COLOURS = ["#1f5fbf", "#067647", "#c4640a", "#7a5af8", "#475467", "#b42318", "#0e9384"]
+OPERATION_COLOURS = ["#1f5fbf", "#067647", "#b54708", "#7a5af8", "#475467", "#b42318", "#0e9384"]
+# The zoomed panel shows the alert window with this much of the day before it.
+ZOOM_BEFORE = 24 * HOUR
 
 
 def _layout(title, y_title):
@@ -13,7 +20,7 @@ def _layout(title, y_title):
         "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
         "height": 280,
         "xaxis": {"type": "date"},
-        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero", "exponentformat": "none"},
         "showlegend": True,
         "legend": {"orientation": "h"},
         "plot_bgcolor": "#fff",
@@ -35,34 +42,45 @@ def window_shape(window_start, window_end):
     }
 
 
-def bytes_read_per_hour(series, window_start, window_end, p95=None):
-    """Bar chart of bytes read per hour with the alert window shaded and the usual p95 as a line."""
+def bytes_per_hour(series, window_start, window_end, comparison, title="Bytes read per hour", verb="read"):
+    """Bars of bytes per hour in a human unit, the alert window shaded, and the usual level the
+    comparison uses as a dashed line."""
+    usual = comparison.usual_p95
+    unit, size = byte_unit(max([p.bytes_read for p in series] + [usual or 0]))
     hours = [point.hour.isoformat() for point in series]
     figure = {
         "data": [
             {
                 "type": "bar",
-                "name": "bytes read per hour",
+                "name": f"{unit} {verb} per hour",
                 "x": hours,
-                "y": [point.bytes_read for point in series],
+                "y": [round(point.bytes_read / size, 3) for point in series],
                 "marker": {"color": READ_COLOUR},
+                "hovertemplate": f"%{{x}}<br>%{{y}} {unit}<extra></extra>",
             }
         ],
-        "layout": _layout("Bytes read per hour", "bytes"),
+        "layout": _layout(title, f"{unit} per hour"),
     }
     figure["layout"]["shapes"] = [window_shape(window_start, max(window_end, window_start + HOUR))]
-    if p95 is not None and series:
+    if usual is not None and series:
         figure["data"].append(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": "usual hourly 95th percentile",
+                "name": f"usual hourly 95th percentile ({comparison.reference_label})",
                 "x": [hours[0], hours[-1]],
-                "y": [p95, p95],
-                "line": {"color": "#b42318", "dash": "dash"},
+                "y": [round(usual / size, 3)] * 2,
+                "line": {"color": USUAL_COLOUR, "dash": "dash"},
             }
         )
     return figure
+
+
+def around_window(series, window_start, window_end, comparison, verb="read"):
+    """The same bars zoomed on the alert window and the day before it, so a short spike is not one pixel
+    at the edge of a two-week axis."""
+    near = [point for point in series if point.hour >= window_start - ZOOM_BEFORE]
+    return bytes_per_hour(near, window_start, window_end, comparison, "Around the alert window", verb)
 
 
 def operations_per_hour(series, window_start, window_end):

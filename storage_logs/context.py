@@ -1,13 +1,14 @@
 """Decision support: what is usual for the principal behind a Storage.* anomaly alert.
 
 A registry maps alert-type prefixes to context providers; a new alert type gets context by registering
-one more provider. Every number comes from LogAggregate rows (never raw lines), with a fixed number of
-queries whatever the volume.
+one more provider. The alert view asks `context_for(alert)` and hands the UsualContext it returns to its
+template as plain values. Every number comes from LogAggregate rows (never raw lines), with a fixed number
+of queries whatever the volume; one Comparison feeds the summary line, the numbers and the charts.
 """
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Max, Min, Sum
@@ -20,6 +21,7 @@ from storage_logs.models import LogAggregate
 
 PROVIDERS = []
 ACCOUNT_IN_ID = re.compile(r"/storageaccounts/([^/]+)", re.IGNORECASE)
+ACCOUNT_WIDE = "all principals on the account"
 
 
 @dataclass
@@ -31,8 +33,12 @@ class Provider:
     focus: str = "read"  # aggregate kind whose volume the chart and the ratio are about
     fn: object = None
 
+    @property
+    def verb(self):
+        return "read" if self.focus == "read" else f"{self.focus}d"
 
-@dataclass
+
+@dataclass(frozen=True)
 class UsualContext:
     """Everything the alert page shows under "What is usual"; `problem` replaces it when logs are missing."""
 
@@ -40,26 +46,32 @@ class UsualContext:
     account: object = None
     problem: str = ""
     note: str = ""
-    account_baseline: object = None
     fix_url: str = ""
     fix_label: str = ""
+    window_start: datetime | None = None
+    window_end: datetime | None = None
     who: dict = field(default_factory=dict)
+    comparison: baseline.Comparison | None = None
     summary: str = ""
-    ratio: float | None = None
-    window_bytes: int = 0
-    baseline: object = None
     hourly: list = field(default_factory=list)
-    bytes_figure: dict = field(default_factory=dict)
-    operations_figure: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)  # history, window, operations: plotly figure dicts
     containers: list = field(default_factory=list)
     sightings: list = field(default_factory=list)
     elsewhere: list = field(default_factory=list)
-    related_alerts: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """Why the logs cannot answer (or answer only in part), and the page that says how to fix it."""
+
+    problem: str = ""
+    url: str = ""
+    label: str = ""
 
 
 def register(*prefixes, title, focus="read", fn=None):
-    """Give alert types starting with any of `prefixes` (case-insensitive) context; `fn(alert, provider)`
-    defaults to the principal's usual behaviour on the alert's storage account."""
+    """Give alert types starting with any of `prefixes` (case-insensitive) context; `fn(alert, provider,
+    labels)` defaults to the principal's usual behaviour on the alert's storage account."""
     PROVIDERS.append(Provider(tuple(p.lower() for p in prefixes), title, focus, fn or principal_context))
     PROVIDERS.sort(key=lambda p: -max(len(x) for x in p.prefixes))
 
@@ -72,12 +84,13 @@ def provider_for(alert_type):
     return None
 
 
-def context_for(alert):
-    """The UsualContext for an alert, or None when no provider knows its type."""
+def context_for(alert, labels=None):
+    """The UsualContext for an alert, or None when no provider knows its type. `labels` maps an IP to what
+    the alert itself says about it ("Tor exit node"), shown next to the IP."""
     chosen = provider_for(alert.alert_type)
     if chosen is None:
         return None
-    return chosen.fn(alert, chosen)
+    return chosen.fn(alert, chosen, labels or {})
 
 
 # --- the shared computation ----------------------------------------------------------------------------
@@ -115,70 +128,95 @@ def alert_window(alert):
     return start, end
 
 
-def principal_context(alert, spec):
-    result = UsualContext(provider=spec)
-    account = result.account = account_of(alert)
+def principal_context(alert, spec, labels):
+    account = account_of(alert)
     if account is None:
-        result.problem = (
+        problem = (
             f"The storage account {alert.compromised_entity or '(not named)'} is not in this device's "
             "inventory, so its logs are not read."
         )
-        return result
+        return UsualContext(provider=spec, problem=problem)
     start, end = alert_window(alert)
-    if missing_logs(result, account, start, end):
-        return result
+    fix = missing_logs(account, start)
+    if fix.problem:
+        return UsualContext(spec, account, fix.problem, fix_url=fix.url, fix_label=fix.label)
     in_window = LogAggregate.objects.filter(account=account, window_start__lt=end, window_end__gt=start)
     client_ip = typed(alert).get("client_ip") or ""
-    who = pick_principal(in_window, client_ip, spec.focus)
+    who, note = pick_principal(in_window, client_ip, spec.focus), ""
     if who is None:
         # The alert's client left no line in the window: the account's own usual still answers "is this odd?"
         who = account_wide(in_window)
-        result.note = (
-            f"The alert's client {client_ip or ''} made no logged request to {account.name} in the alert "
-            "window; the numbers below are for all principals on the account."
-        ).replace("client  made", "client made")
-    result.who = who
-    fill_baseline(result, account, who, start, end, spec)
-    fill_sightings(result, account, who, start)
-    fill_elsewhere(result, alert, account, who, start, end)
-    return result
+        client = f"The alert's client {client_ip}" if client_ip else "The alert's client"
+        note = (
+            f"{client} made no logged request to {account.name} in the alert window; the numbers below are "
+            "for all principals on the account."
+        )
+    who["ip_labels"] = [(ip, labels.get(ip, [])) for ip in who["ips"]]
+    series, comparison = compare_window(account, who, start, end, spec)
+    sightings = sightings_of(account, who, start, labels)
+    new_ips = [(s["kind"], s["value"], s["first_seen"]) for s in sightings if s["new"] and s["kind"] == "IP"]
+    # "first seen today" is relative to the alert, not to when someone reads it
+    summary = baseline.summary_line(comparison, new_ips, now=end, verb=spec.verb)
+    return UsualContext(
+        provider=spec,
+        account=account,
+        note=note,
+        fix_url=fix.url,
+        fix_label=fix.label,
+        window_start=start,
+        window_end=end,
+        who=who,
+        comparison=comparison,
+        summary=summary,
+        hourly=series,
+        figures={
+            "history": charts.bytes_per_hour(
+                series, start, end, comparison, f"Bytes {spec.verb} per hour", spec.verb
+            ),
+            "window": charts.around_window(series, start, end, comparison, spec.verb),
+            "operations": charts.operations_per_hour(series, start, end),
+        },
+        containers=containers_of(account, who, start, end),
+        sightings=sightings,
+        elsewhere=elsewhere_of(account, who, start, end),
+    )
 
 
-def missing_logs(result, account, start, end):
-    """Say plainly why there is nothing to show, and link the device finding that explains the fix."""
+def missing_logs(account, start):
+    """Why the logs cannot answer (a Fix with a problem), or a Fix that only links how to keep more."""
     from devices.choices import FindingKind
 
-    logged = account.logging_read or account.diagnostic_logs
-    if not logged:
-        result.problem = (
+    if not (account.logging_read or account.diagnostic_logs):
+        url, label = finding_link(account, FindingKind.READ_LOGGING_OFF)
+        problem = (
             f"Read logging is off on storage account {account.name}, so ascmon cannot tell who read what."
         )
-        return link_finding(result, account, FindingKind.READ_LOGGING_OFF)
-    retention = account.logging_retention_days
-    if retention and retention < settings.BASELINE_DAYS and not account.diagnostic_logs:
-        result.problem = ""  # still show what there is; the finding says how to keep more
-        link_finding(result, account, FindingKind.RETENTION_TOO_SHORT)
+        return Fix(problem, url, label)
     newest = LogAggregate.objects.filter(account=account).aggregate(newest=Max("window_end"))["newest"]
     if newest is None or newest < start:
-        result.problem = (
+        problem = (
             f"Logs of storage account {account.name} have not been ingested up to the alert window yet"
             + (f" (newest: {newest:%Y-%m-%d %H:%M} UTC)." if newest else ".")
         )
-        result.fix_url = reverse("devices:detail", args=[account.device_id])
-        result.fix_label = "See the device's ingestion status"
-        return True
-    return False
+        return Fix(
+            problem, reverse("devices:detail", args=[account.device_id]), "See the device's ingestion status"
+        )
+    retention = account.logging_retention_days
+    if retention and retention < settings.BASELINE_DAYS and not account.diagnostic_logs:
+        return Fix("", *finding_link(account, FindingKind.RETENTION_TOO_SHORT))  # show what there is
+    return Fix()
 
 
-def link_finding(result, account, kind):
+def finding_link(account, kind):
+    """(url, label) of the device's open finding of `kind` about this account, or of its findings."""
     from devices.models import Finding
 
     open_findings = Finding.objects.open().filter(device=account.device_id, kind=kind)
     finding = open_findings.filter(subject__icontains=account.name).first() or open_findings.first()
     base = reverse("devices:detail", args=[account.device_id])
-    result.fix_url = f"{base}#finding-{finding.pk}" if finding else f"{base}#findings"
-    result.fix_label = finding.title if finding else "How to turn logging on"
-    return True
+    if finding:
+        return f"{base}#finding-{finding.pk}", finding.title
+    return f"{base}#findings", "How to turn logging on"
 
 
 def pick_principal(in_window, client_ip, focus):
@@ -219,7 +257,7 @@ def account_wide(in_window):
         "ips": [],
         "user_agents": [],
         "auth_types": sorted(set(in_window.exclude(auth_type="").values_list("auth_type", flat=True))),
-        "label": "all principals on the account",
+        "label": ACCOUNT_WIDE,
     }
 
 
@@ -252,23 +290,24 @@ def hourly_of(rows, since, end, focus):
     return baseline.hourly_series(data, since, end)
 
 
-def fill_baseline(result, account, who, start, end, spec):
+def compare_window(account, who, start, end, spec):
+    """The principal's hourly series over the baseline days and the window, and the one Comparison of the
+    window with its usual level (or the whole account's, when the principal has none)."""
     since = start - timedelta(days=settings.BASELINE_DAYS)
     series = hourly_of(principal_rows(account, who), since, end, spec.focus)
-    before = [point for point in series if point.hour < start]
-    during = [point for point in series if point.hour >= start]
-    result.baseline = baseline.baseline_of(before, settings.BASELINE_DAYS)
-    result.window_bytes = sum(point.bytes_read for point in during)
-    result.ratio = baseline.ratio_to_usual(result.window_bytes, end - start, result.baseline)
-    if not result.baseline.active_hours and who["kind"] is not None:
-        # A principal never seen before: compare with what the whole account usually moves instead.
+    own = baseline.baseline_of([p for p in series if p.hour < start], settings.BASELINE_DAYS)
+    window_bytes = sum(point.bytes_read for point in series if point.hour >= start)
+    account_baseline = None
+    if who["kind"] is not None:  # always read, so the page's query count does not depend on the history
         everyone = hourly_of(LogAggregate.objects.filter(account=account), since, start, spec.focus)
-        result.account_baseline = baseline.baseline_of(everyone, settings.BASELINE_DAYS)
-    result.hourly = series
-    result.bytes_figure = charts.bytes_read_per_hour(
-        series, start, end, p95=result.baseline.p95_bytes_per_hour
-    )
-    result.operations_figure = charts.operations_per_hour(series, start, end)
+        account_baseline = baseline.baseline_of(everyone, settings.BASELINE_DAYS)
+    own_label = "this principal" if who["kind"] is not None else ACCOUNT_WIDE
+    comparison = baseline.compare(window_bytes, end - start, own, own_label, account_baseline)
+    return series, comparison
+
+
+def containers_of(account, who, start, end):
+    since = start - timedelta(days=settings.BASELINE_DAYS)
     containers = (
         principal_rows(account, who)
         .filter(window_start__gte=since, window_start__lt=end)
@@ -277,12 +316,12 @@ def fill_baseline(result, account, who, start, end, spec):
         .annotate(ops=Sum("count"), moved=Sum("response_bytes"), first=Min("window_start"))
         .order_by("-ops")[:20]
     )
-    result.containers = [{**row, "new": row["first"] >= start} for row in containers]
-    result.window = (start, end)
+    return [{**row, "new": row["first"] >= start} for row in containers]
 
 
-def fill_sightings(result, account, who, start):
-    """Each IP and user agent of the principal, with the first time the logs show it on this account."""
+def sightings_of(account, who, start, labels):
+    """Each IP and user agent of the principal, with the first time the logs show it on this account and
+    what the alert says about it."""
     mine = principal_rows(account, who)
     sightings = []
     for kind, column, values in (
@@ -295,34 +334,22 @@ def fill_sightings(result, account, who, start):
         for value in values:
             first = firsts.get(value)
             sightings.append(
-                {"kind": kind, "value": value, "first_seen": first, "new": bool(first and first >= start)}
+                {
+                    "kind": kind,
+                    "value": value,
+                    "first_seen": first,
+                    "new": bool(first and first >= start),
+                    "labels": labels.get(value, []) if kind == "IP" else [],
+                }
             )
-    result.sightings = sightings
-    now = result.window[1]  # "first seen today" is relative to the alert, not to when someone reads it
-    new = [(s["kind"], s["value"], s["first_seen"]) for s in sightings if s["new"] and s["kind"] == "IP"]
-    line = baseline.summary_line(
-        result.window_bytes, result.window[1] - result.window[0], result.baseline, new, now=now
-    )
-    ratio = result.account_baseline and baseline.ratio_to_usual(
-        result.window_bytes, result.window[1] - result.window[0], result.account_baseline
-    )
-    if ratio:
-        usual = baseline.human_bytes(result.account_baseline.p95_bytes_per_hour)
-        line += f"; the whole account usually moves {usual} an hour at the 95th percentile ({ratio:,.0f}×)"
-    result.summary = verb_for(result.provider.focus, line)
+    return sightings
 
 
-def verb_for(focus, line):
-    return line if focus == "read" else line.replace("read ", f"{focus}d ", 1)
-
-
-def fill_elsewhere(result, alert, account, who, start, end):
-    """The same principal on the device's other accounts in the window, and other alerts on its entities."""
-    from alerts.models import Alert
-
+def elsewhere_of(account, who, start, end):
+    """The same principal on the device's other storage accounts in the alert window."""
     if who["kind"] is None:
-        return
-    result.elsewhere = list(
+        return []
+    return list(
         LogAggregate.objects.filter(
             account__device=account.device_id,
             principal_kind=who["kind"],
@@ -335,14 +362,6 @@ def fill_elsewhere(result, alert, account, who, start, end):
         .annotate(ops=Sum("count"), moved=Sum("response_bytes"))
         .order_by("account__name", "operation")[:50]
     )
-    if not who["ips"]:
-        return
-    related = (
-        Alert.objects.filter(device=alert.device_id)
-        .exclude(pk=alert.pk)
-        .filter(entities__kind="ip", entities__value__in=who["ips"])
-    )
-    result.related_alerts = list(related.distinct().order_by("-time_generated")[:10])
 
 
 # --- the providers: one line per family of storage alerts -------------------------------------------------

@@ -1,9 +1,29 @@
-"""What is usual for a principal: numbers, summary line and charts (pure parts)."""
+"""What is usual for a principal: numbers, summary line and charts, then the alert page that shows them."""
 
+import json as _json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from storage_logs import charts
-from storage_logs.baseline import baseline_of, hourly_series, human_bytes, percentile, summary_line
+import pytest
+from django.urls import reverse
+
+from ascmon.simulator.storage_activity import classic_log_blobs, exfiltration_episode
+from storage_logs import charts, parse
+from storage_logs.aggregate import Aggregator
+from storage_logs.baseline import (
+    HOUR,
+    baseline_of,
+    compare,
+    floor_hour,
+    hourly_series,
+    human_bytes,
+    percentile,
+    ratio_text,
+    summary_line,
+)
+from storage_logs.models import AggregationPolicy, LogAggregate
+from storage_logs.tasks import _aggregate
+from tests import factories
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -33,9 +53,10 @@ def test_baseline_uses_the_hours_the_principal_was_active():
 
 def test_summary_line_reads_like_the_issue_example():
     rows = [(T0 + timedelta(hours=h), "GetBlob", 38_000_000, 10) for h in range(24)]
-    baseline = baseline_of(hourly_series(rows, T0, T0 + timedelta(hours=24)), days=1)
+    own = baseline_of(hourly_series(rows, T0, T0 + timedelta(hours=24)), days=1)
     now = T0 + timedelta(days=1, hours=3)
-    line = summary_line(4_200_000_000, timedelta(hours=1), baseline, [("IP", "203.0.113.7", now)], now=now)
+    comparison = compare(4_200_000_000, timedelta(hours=1), own, "this principal")
+    line = summary_line(comparison, [("IP", "203.0.113.7", now)], now=now)
     expected = (
         "read 4.2 GB in 1 h; the usual hourly 95th percentile is 38 MB (111×); "
         "IP 203.0.113.7 first seen today"
@@ -44,10 +65,26 @@ def test_summary_line_reads_like_the_issue_example():
 
 
 def test_summary_line_says_when_there_is_no_history():
-    baseline = baseline_of([], days=14)
-    assert "no activity by this principal in the previous 14 days" in summary_line(
-        5, timedelta(hours=1), baseline
-    )
+    comparison = compare(5, timedelta(hours=1), baseline_of([], days=14), "this principal")
+    assert "no activity by this principal in the previous 14 days" in summary_line(comparison)
+    assert comparison.ratio is None
+
+
+def test_a_principal_without_a_usual_level_is_compared_with_the_account_everywhere_alike():
+    """The sentence, the numbers and the chart read one comparison: no "21×" beside "no history"."""
+    quiet = hourly_series([(T0, "ListBlobs", 0, 3)], T0, T0 + timedelta(hours=24))
+    own = baseline_of(quiet, days=1)  # active, but never read a byte
+    busy = [(T0 + timedelta(hours=h), "GetBlob", 100_000_000, 1) for h in range(24)]
+    account = baseline_of(hourly_series(busy, T0, T0 + timedelta(hours=24)), days=1)
+    comparison = compare(2_100_000_000, timedelta(hours=1), own, "this principal", account)
+    assert comparison.reference is account and comparison.ratio == 21
+    line = summary_line(comparison)
+    assert "this principal was active in 1 hours of the previous 1 days but read nothing" in line
+    assert "the whole account usually moves 100 MB an hour at the 95th percentile (21×)" in line
+    series = hourly_series([(T0, "GetBlob", 2_100_000_000, 1)], T0, T0 + timedelta(hours=2))
+    figure = charts.bytes_per_hour(series, T0, T0 + timedelta(hours=1), comparison)
+    assert figure["data"][1]["name"] == "usual hourly 95th percentile (the whole account)"
+    assert figure["data"][1]["y"] == [0.1, 0.1]  # 100 MB in the chart's unit, GB
 
 
 def test_human_bytes_uses_decimal_units_like_defender():
@@ -55,12 +92,23 @@ def test_human_bytes_uses_decimal_units_like_defender():
     assert human_bytes(999) == "999 B"
 
 
-def test_bytes_chart_highlights_the_alert_window_and_the_usual_level():
-    series = hourly_series([(T0, "GetBlob", 5, 1)], T0, T0 + timedelta(hours=2))
-    figure = charts.bytes_read_per_hour(series, T0, T0 + timedelta(hours=1), p95=5)
-    assert figure["data"][0]["y"] == [5, 0]
+def test_bytes_chart_is_drawn_in_a_human_unit_with_the_window_and_the_usual_level():
+    series = hourly_series([(T0, "GetBlob", 4_200_000_000, 1)], T0, T0 + timedelta(hours=2))
+    own = baseline_of(hourly_series([(T0, "GetBlob", 5_000_000, 1)], T0, T0 + timedelta(hours=1)), 1)
+    figure = charts.bytes_per_hour(series, T0, T0 + timedelta(hours=1), compare(0, HOUR, own, "it"))
+    assert figure["data"][0]["y"] == [4.2, 0]
+    assert figure["layout"]["yaxis"]["title"]["text"] == "GB per hour"
     assert figure["layout"]["shapes"][0]["x0"] == T0.isoformat()
-    assert figure["data"][1]["name"] == "usual hourly 95th percentile"
+    assert figure["data"][1]["name"] == "usual hourly 95th percentile (it)"
+
+
+def test_the_zoomed_chart_shows_the_alert_window_and_the_day_before_it():
+    start = T0 + timedelta(days=10)
+    series = hourly_series([], T0, start + timedelta(hours=2))
+    own = baseline_of([], 10)
+    figure = charts.around_window(series, start, start + timedelta(hours=2), compare(0, HOUR, own, "it"))
+    assert figure["data"][0]["x"][0] == (start - timedelta(hours=24)).isoformat()
+    assert len(figure["data"][0]["x"]) == 26
 
 
 def test_operations_chart_stacks_one_trace_per_operation():
@@ -71,20 +119,6 @@ def test_operations_chart_stacks_one_trace_per_operation():
 
 
 # --- the alert page, from aggregates of the simulator's own log lines ------------------------------------
-
-import json as _json  # noqa: E402
-from collections import Counter  # noqa: E402
-
-import pytest  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from ascmon.simulator.storage_activity import classic_log_blobs, exfiltration_episode  # noqa: E402
-from storage_logs import parse  # noqa: E402
-from storage_logs.aggregate import Aggregator  # noqa: E402
-from storage_logs.baseline import HOUR, floor_hour  # noqa: E402
-from storage_logs.models import AggregationPolicy, LogAggregate  # noqa: E402
-from storage_logs.tasks import _aggregate  # noqa: E402
-from tests import factories  # noqa: E402
 
 SUB = "00000000-0000-0000-0000-0000000d5001"
 NOW = datetime(2026, 3, 16, 12, tzinfo=UTC)
@@ -172,16 +206,22 @@ def test_exfiltration_alert_page_shows_the_principal_baseline_and_ratio_matching
     assert 'id="usual-context"' in html
     assert f"SAS token {episode.principal}" in html
     assert episode.ip in html
-    assert f"{window_bytes:,} bytes" in html
+    assert f'{human_bytes(window_bytes)} read <span class="muted">({window_bytes:,} bytes)</span>' in html
     if history:
         assert f"{percentile(history, 95):,.0f} bytes" in html
         ratio = (window_bytes / ((end - start) / HOUR)) / percentile(history, 95)
-        assert f"{ratio:.1f}×" in html
+        assert ratio_text(ratio) in html
     else:
         assert "no activity by this principal in the previous 14 days" in html
+    numbers = html[html.index('id="usual-numbers"') : html.index("</dl>", html.index('id="usual-numbers"'))]
+    summary = html[html.index('id="usual-summary"') : html.index("</p>", html.index('id="usual-summary"'))]
+    ratio_shown = numbers[numbers.index('id="usual-ratio">') + len('id="usual-ratio">') :].split("<")[0]
+    assert ratio_shown == "no history" or f"({ratio_shown})" in summary  # one number, both places
     assert f"IP {episode.ip} first seen today" in html
-    assert 'data-figure="figure-bytes"' in html and 'id="figure-bytes"' in html
-    assert "/static/vendor/plotly.min.js" in html
+    assert "Alert window: " in html
+    for figure in ("figure-bytes", "figure-window", "figure-operations"):
+        assert f'data-figure="{figure}"' in html and f'id="{figure}"' in html
+    assert '<script defer src="/static/vendor/plotly.min.js">' in html
 
 
 @pytest.mark.django_db

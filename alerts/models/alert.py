@@ -6,10 +6,13 @@ from django.utils import timezone
 
 from alerts.choices import (
     AZURE_STATUS_COLOURS,
+    CLASSIFICATION_COLOURS,
     SEVERITY_COLOURS,
     TRIAGE_COLOURS,
     AzureStatus,
     ChangeSource,
+    Classification,
+    Determination,
     Severity,
     TriageStatus,
     colour,
@@ -36,6 +39,7 @@ class AlertQuerySet(models.QuerySet):
             "severity",
             "status",
             "triage_status",
+            "classification",
             "time_generated",
             "start_time",
             "compromised_entity",
@@ -109,6 +113,8 @@ class Alert(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    classification = models.CharField(max_length=40, choices=Classification.choices, blank=True)
+    determination = models.CharField(max_length=40, choices=Determination.choices, blank=True)
     requested_azure_status = models.CharField(
         max_length=20, blank=True, help_text="Written back to Azure; cleared when a poll sees it"
     )
@@ -169,6 +175,10 @@ class Alert(models.Model):
     @property
     def triage_colour(self):
         return colour(TRIAGE_COLOURS, self.triage_status)
+
+    @property
+    def classification_colour(self):
+        return colour(CLASSIFICATION_COLOURS, self.classification)
 
     @property
     def is_storage_anomaly(self):

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -70,8 +71,24 @@ class SuppressionRule(models.Model):
     def __str__(self):
         return self.reason.splitlines()[0][:80] if self.reason else f"Rule {self.pk}"
 
+    CRITERIA = ("alert_type", "product_name", "preview_only", "severity", "entity_pattern")
+
+    def has_criteria(self):
+        return any(getattr(self, name) for name in self.CRITERIA)
+
+    def clean(self):
+        """A rule without a criterion would hide every alert: it must name at least one."""
+        if not self.has_criteria():
+            raise ValidationError(
+                "Name at least one criterion (alert type, product, preview only, severity or entity "
+                "pattern): a rule without one would hide every alert."
+            )
+
     def db_filter(self):
-        """The criteria the database can check; the entity glob is checked in Python."""
+        """The criteria the database can check; the entity glob is checked in Python. A rule without
+        criteria (saved before they were required) matches nothing."""
+        if not self.has_criteria():
+            return Q(pk__in=[])
         criteria = Q()
         if self.alert_type.endswith("*"):
             criteria &= Q(alert_type__istartswith=self.alert_type[:-1])
@@ -89,7 +106,9 @@ class SuppressionRule(models.Model):
         return re.compile(fnmatch.translate(self.entity_pattern.lower())) if self.entity_pattern else None
 
     def matches(self, alert):
-        """Does this rule cover `alert` (an Alert, saved or not)?"""
+        """Does this rule cover `alert` (an Alert, saved or not)? A rule without criteria covers nothing."""
+        if not self.has_criteria():
+            return False
         kind = self.alert_type.lower()
         alert_type = alert.alert_type.lower()
         if kind and not (alert_type.startswith(kind[:-1]) if kind.endswith("*") else alert_type == kind):
