@@ -2,14 +2,40 @@
 
 import logging
 
+from django import forms
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from ascmon.roles import ADMIN, ANALYST, CUSTOMER_SUCCESS, has_role
-from devices.choices import NotificationEvent
+from devices.choices import FindingKind, NotificationEvent
 
 logger = logging.getLogger(__name__)
+
+
+class NotificationFilter(forms.Form):
+    """The notification centre's filters, from the query string."""
+
+    unread = forms.BooleanField(required=False, label="Unread only")
+    event = forms.ChoiceField(
+        choices=[("", "Opened and resolved"), *NotificationEvent.choices], required=False
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "Any finding"), *FindingKind.choices], required=False, label="Finding"
+    )
+    device = forms.CharField(required=False, label="Device", widget=forms.TextInput(attrs={"type": "search"}))
+
+    def filter(self, notifications):
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("unread"):
+            notifications = notifications.filter(is_read=False)
+        if data.get("event"):
+            notifications = notifications.filter(event=data["event"])
+        if data.get("kind"):
+            notifications = notifications.filter(finding__kind=data["kind"])
+        if data.get("device"):
+            notifications = notifications.filter(device__name__icontains=data["device"])
+        return notifications
 
 
 def can_see(user):

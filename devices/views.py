@@ -11,7 +11,7 @@ from devices import onboarding
 from devices.fleet import SORTS, FleetFilter, fleet
 from devices.forms import DeviceForm
 from devices.models import DefenderPlan, Device, Notification
-from devices.notifications import unread_count
+from devices.notifications import NotificationFilter, unread_count
 
 VIEWERS = (CUSTOMER_SUCCESS, ANALYST)
 NOTIFICATION_LIMIT = 200
@@ -76,6 +76,7 @@ def device_detail(request, pk):
         "resolved_findings": findings.filter(resolved_at__isnull=False).order_by("-resolved_at")[:50],
         "runs": device.inventory_runs.defer("snapshot")[:20],
         "can_manage": has_role(request.user, CUSTOMER_SUCCESS),
+        "can_triage": has_role(request.user, ANALYST),
     }
     return render(request, "devices/detail.html", context)
 
@@ -97,9 +98,17 @@ def plan_matrix(device):
 
 @role_required(CUSTOMER_SUCCESS, ANALYST, ADMIN)
 def notification_list(request):
+    form = NotificationFilter(request.GET)
     notifications = Notification.objects.select_related("device", "finding").annotate_read(request.user)
-    context = {"notifications": notifications[:NOTIFICATION_LIMIT], "unread": unread_count(request.user)}
-    return render(request, "devices/notifications.html", context)
+    context = {
+        "form": form,
+        "notifications": form.filter(notifications)[:NOTIFICATION_LIMIT],
+        "unread": unread_count(request.user),
+    }
+    template = (
+        "devices/notifications.html#notification-table" if request.htmx else "devices/notifications.html"
+    )
+    return render(request, template, context)
 
 
 @role_required(CUSTOMER_SUCCESS, ANALYST, ADMIN)
