@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 
 PAGES = ["home", "alerts:list", "devices:list", "devices:notifications", "storage_logs:cost"]
+# Analyst-only pages added for triage: (url name, method).
+TRIAGE_URLS = [("alerts:groups", "get"), ("alerts:export", "get"), ("alerts:bulk", "post")]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -85,3 +87,15 @@ def test_front_end_files_come_from_packages(analyst_client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("vendor/plotly.min.js").endswith("plotly/package_data/plotly.min.js")
+
+
+@pytest.mark.parametrize("name, method", TRIAGE_URLS)
+def test_triage_pages_need_login_and_the_analyst_role(
+    client, analyst, customer_success, outsider, name, method
+):
+    url = reverse(name)
+    assert getattr(client, method)(url).status_code == 302
+    for user, allowed in ((analyst, True), (customer_success, False), (outsider, False)):
+        client.force_login(user)
+        status = getattr(client, method)(url).status_code
+        assert (status != 403) == allowed, (user.username, status)

@@ -173,3 +173,106 @@ def test_detail_page_has_the_decision_support_spot_only_for_storage_alerts(conto
 @pytest.mark.parametrize("name", ["alerts:list", "alerts:pivots", "alerts:polls"])
 def test_customer_success_and_outsiders_cannot_see_alert_pages(cs_client, name):
     assert cs_client.get(reverse(name)).status_code == 403
+
+
+def test_the_list_always_says_how_many_alerts_suppression_hides_and_links_them(contoso, analyst_client):
+    from alerts.models import SuppressionRule
+
+    SuppressionRule.objects.create(alert_type="VM_EICAR", reason="Test files")
+    ingest(
+        contoso,
+        raw_alert("VM_EICAR", "Test file"),
+        raw_alert("VM_EICAR", "Test file"),
+        raw_alert(display_name="Real"),
+    )
+    html = analyst_client.get(reverse("alerts:list")).content.decode()
+    assert "<strong>1</strong> alert" in html and ">2 hidden by suppression</a>" in html
+    assert "?suppressed=only" in html
+    html = analyst_client.get(reverse("alerts:list"), {"q": "test file"}).content.decode()
+    assert "No alerts match. 2 more are hidden by suppression." in html
+
+
+def test_a_suppression_rule_must_name_a_criterion(admin_client_):
+    from alerts.models import SuppressionRule
+
+    before = SuppressionRule.objects.count()
+    response = admin_client_.post(
+        reverse("admin:alerts_suppressionrule_add"), {"reason": "Everything is noise", "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert "Name at least one criterion" in response.content.decode()
+    assert SuppressionRule.objects.count() == before
+    assert not SuppressionRule(reason="old rule without criteria").matches(
+        Alert(alert_type="X", entity_text="")
+    )
+
+
+def test_pivots_filter_by_exact_entity_subscription_and_device(contoso, analyst_client):
+    ingest(
+        contoso,
+        raw_alert(display_name="From the exit node", entities=[{"type": "ip", "address": "185.220.101.7"}]),
+        raw_alert(display_name="From its neighbour", entities=[{"type": "ip", "address": "185.220.101.70"}]),
+        raw_alert(display_name="Other subscription", subscription="00000000-0000-0000-0000-00000000beef"),
+    )
+    html = analyst_client.get(
+        reverse("alerts:list"), {"entity": "185.220.101.7", "kind": "ip"}
+    ).content.decode()
+    assert (
+        "From the exit node" in html
+        and "From its neighbour" not in html
+        and "<strong>1</strong> alert" in html
+    )
+    assert "ip entity: 185.220.101.7" in html
+    sub = "00000000-0000-0000-0000-00000000beef"
+    html = analyst_client.get(reverse("alerts:list"), {"subscription": sub}).content.decode()
+    assert "Other subscription" in html and "<strong>1</strong> alert" in html
+    html = analyst_client.get(reverse("alerts:list")).content.decode()
+    assert f"?device={contoso.pk}" in html and "entity=account1" in html  # the rows link their pivots
+
+
+def test_the_alert_page_links_its_entities_and_lists_other_alerts_naming_them(contoso, analyst_client):
+    tor = {"type": "ip", "address": "185.220.101.7", "location": {"countryName": "Tor exit node"}}
+    ingest(
+        contoso,
+        raw_alert(display_name="First access", entities=[tor]),
+        raw_alert(display_name="Second access", entities=[tor]),
+        raw_alert(
+            display_name="Unrelated",
+            entities=[{"type": "ip", "address": "192.0.2.1"}],
+            extended={},
+            compromised="b",
+        ),
+    )
+    first = Alert.objects.get(display_name="First access")
+    html = analyst_client.get(reverse("alerts:detail", args=[first.pk])).content.decode()
+    others = html[html.index('id="others"') : html.index('id="entities"')]
+    assert "Second access" in others and "Unrelated" not in others
+    assert "?entity=185.220.101.7&amp;kind=ip" in html
+    assert '185.220.101.7</a> <span class="pill tone-high">Tor exit node</span>' in html
+    assert f"subscription={first.subscription_id}" in html and f"?device={contoso.pk}" in html
+
+
+def test_the_detail_page_puts_summary_and_triage_first_and_folds_the_raw_data(contoso, analyst_client):
+    ingest(contoso, raw_alert(display_name="Tor access"))
+    html = analyst_client.get(reverse("alerts:detail", args=[Alert.objects.get().pk])).content.decode()
+    assert html.index('id="summary"') < html.index('id="triage"') < html.index('id="entities"')
+    assert html.index('id="triage"') < html.index('id="fields"') < html.index('id="raw"')
+    assert "<details><summary>All fields as ascmon stores them" in html
+    assert "<details><summary>Raw JSON as sent" in html
+    assert html.count("Extended properties") == 1
+    assert "plotly" not in html  # no chart on this page, so no 4.8 MB script either
+
+
+def test_a_role_without_access_gets_the_sites_403_naming_the_role(cs_client):
+    response = cs_client.get(reverse("alerts:list"))
+    html = response.content.decode()
+    assert response.status_code == 403 and "<html" in html and 'class="topbar"' in html
+    assert "This page is for the role <strong>SOC analyst</strong>" in html
+    assert "holds the role customer success" in html
+
+
+def test_there_is_a_favicon(client, db):
+    html_icon = '<link rel="icon" href="/static/ascmon/favicon.svg"'
+    assert html_icon in client.get(reverse("login")).content.decode()
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/ascmon/favicon.svg"

@@ -172,3 +172,39 @@ def test_the_fleet_shows_how_far_behind_log_ingestion_is(analyst_client, db):
     html = analyst_client.get(reverse("devices:list") + "?sort=lag").content.decode()
     assert "2\xa0hours" in html
     assert html.index("lagging") < html.index("no-logs")
+
+
+def test_reading_one_notification_updates_the_mark_all_count_and_links_the_finding(analyst_client, synced):
+    unread = Notification.objects.count()
+    first = Notification.objects.select_related("finding").first()
+    html = analyst_client.get(reverse("devices:notifications")).content.decode()
+    assert f"Mark all {unread} as read" in html
+    assert f'href="/devices/{first.device_id}/#finding-{first.finding_id}"' in html
+    url = reverse("devices:notification_read", args=[first.pk])
+    partial = analyst_client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert '<div id="mark-all" hx-swap-oob="true">' in partial and f"Mark all {unread - 1} as read" in partial
+    device_page = analyst_client.get(reverse("devices:detail", args=[first.device_id])).content.decode()
+    assert f'id="finding-{first.finding_id}"' in device_page
+
+
+def test_notifications_filter_by_unread_event_and_finding(analyst_client, synced):
+    first = Notification.objects.select_related("finding").first()
+    analyst_client.post(reverse("devices:notification_read", args=[first.pk]))
+    html = analyst_client.get(reverse("devices:notifications"), {"unread": "on"}).content.decode()
+    assert f'id="notification-{first.pk}"' not in html
+    kind = first.finding.kind
+    response = analyst_client.get(
+        reverse("devices:notifications"), {"kind": kind}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="notification-table">')
+    assert html.count('<tr id="notification-') == Notification.objects.filter(finding__kind=kind).count()
+
+
+def test_the_device_page_links_to_its_alerts_for_analysts(analyst_client, cs_client, synced):
+    device = Device.objects.first()
+    html = analyst_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    assert f'href="/alerts/?device={device.pk}"' in html
+    assert (
+        "/alerts/?device=" not in cs_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    )
