@@ -34,12 +34,19 @@
     form.insertBefore(note, form.firstChild);
   }
 
+  // requestConfig.elt is the element that sent the request, even once a swap has taken it out of the
+  // page (htmx then announces the end of the request on an ancestor still in it).
+  function keptForm(event) {
+    var elt = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+    return elt && elt.closest ? elt.closest("form[data-keep-input]") : null;
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-keep-input]");
+    var form = keptForm(event);
     if (form && event.detail.requestConfig && event.detail.requestConfig.verb !== "get") stash(form);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
-    var xhr = event.detail.xhr, form = event.target.closest && event.target.closest("form[data-keep-input]");
+    var xhr = event.detail.xhr, form = keptForm(event);
     if (!form || !xhr || xhr.getResponseHeader("HX-Redirect")) return;
     if ((xhr.status >= 200 && xhr.status < 300) || xhr.status === 422) {
       sessionStorage.removeItem(KEEP + form.getAttribute("action"));
@@ -52,11 +59,13 @@
     if (invalid) invalid.focus();
   });
 
-  // Filter forms (data-restore-from-url) show what the URL filters on after Back and Forward: htmx's
-  // history snapshot keeps the table but not the menus' chosen values.
+  // Filter forms (data-restore-from-url) show what the URL filters on after Back and Forward (htmx's
+  // history snapshot keeps the table but not the menus' chosen values) and after a pivot link in the
+  // table changed the URL. The field being typed in is left alone.
   function fromUrl(form) {
     var params = new URLSearchParams(location.search);
     fields(form).forEach(function (el) {
+      if (el === document.activeElement) return;
       if (el.type === "checkbox") el.checked = params.getAll(el.name).indexOf(el.value || "on") !== -1;
       else if (el.getAttribute("form") === null || el.type !== "hidden") el.value = params.get(el.name) || "";
     });
@@ -65,6 +74,7 @@
     document.querySelectorAll("form[data-restore-from-url]").forEach(fromUrl);
   }
   document.addEventListener("htmx:historyRestore", syncForms);
+  document.addEventListener("htmx:pushedIntoHistory", syncForms);
   window.addEventListener("pageshow", syncForms);
 
   // "Select every alert on this page".
