@@ -6,6 +6,7 @@ and the tests) relaxes the secrets to fixed development values.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -162,6 +163,24 @@ AZURE_RETRY_TOTAL = int(env("AZURE_RETRY_TOTAL", "4"))
 LOG_ANALYTICS_PRICE_PER_GB = env_float("LOG_ANALYTICS_PRICE_PER_GB", 2.30)
 LOG_ANALYTICS_MB_PER_GB = env_float("LOG_ANALYTICS_MB_PER_GB", 1024)
 LOG_ANALYTICS_DAYS_PER_YEAR = env_float("LOG_ANALYTICS_DAYS_PER_YEAR", 365)
+
+# Storage log ingestion (storage_logs/tasks.py, ingest.py). A batch is stored once this many aggregates are
+# open or this many bytes were read (memory stays bounded; a bigger batch writes each aggregate fewer times).
+STORAGE_LOGS_BATCH_GROUPS = int(env("ASCMON_INGEST_BATCH_GROUPS", "200000"))
+STORAGE_LOGS_BATCH_BYTES = int(env("ASCMON_INGEST_BATCH_BYTES", str(512 * 1024 * 1024)))
+STORAGE_LOGS_CONFLICT_RETRIES = int(env("ASCMON_INGEST_CONFLICT_RETRIES", "5"))
+# Request digests of counted lines are kept this long: repeats and rewritten blobs are told by them.
+STORAGE_LOGS_DIGEST_RETENTION = timedelta(hours=int(env("ASCMON_INGEST_DIGEST_HOURS", "48")))
+# A new account's logs are read this far back; after an outage, hours are read back to this limit at most.
+STORAGE_LOGS_FIRST_LOOKBACK = timedelta(hours=int(env("ASCMON_INGEST_FIRST_HOURS", "24")))
+STORAGE_LOGS_MAX_BACKFILL = timedelta(days=int(env("ASCMON_INGEST_BACKFILL_DAYS", "7")))
+# A queued run whose task never started, or a running one that stored nothing for this long, was lost.
+STORAGE_LOGS_QUEUE_TIMEOUT = timedelta(minutes=int(env("ASCMON_INGEST_QUEUE_TIMEOUT_MINUTES", "60")))
+STORAGE_LOGS_RUN_TIMEOUT = timedelta(minutes=int(env("ASCMON_INGEST_RUN_TIMEOUT_MINUTES", "20")))
+# An hour read this recently is not queued again by the next sweep.
+STORAGE_LOGS_RECHECK = timedelta(minutes=int(env("ASCMON_INGEST_RECHECK_MINUTES", "10")))
+# A "log hours lost" finding stays open this long after the last hour was lost.
+STORAGE_LOGS_LOST_WINDOW = timedelta(days=7)
 
 # Decision support: how far back "usual" behaviour reaches.
 BASELINE_DAYS = int(env("ASCMON_BASELINE_DAYS", "14"))

@@ -26,6 +26,7 @@ class FindingKind(models.TextChoices):
     READ_LOGGING_OFF = "read_logging_off", "Storage read logging off"
     RETENTION_TOO_SHORT = "retention_too_short", "Log retention too short"
     DATA_STALE = "data_stale", "Data stale"
+    LOG_HOURS_LOST = "log_hours_lost", "Storage log hours lost"
 
 
 KIND_SEVERITY = {
@@ -38,6 +39,7 @@ KIND_SEVERITY = {
     FindingKind.READ_LOGGING_OFF: Severity.MEDIUM,
     FindingKind.RETENTION_TOO_SHORT: Severity.LOW,
     FindingKind.DATA_STALE: Severity.MEDIUM,
+    FindingKind.LOG_HOURS_LOST: Severity.MEDIUM,
 }
 
 

@@ -11,7 +11,8 @@ from devices.choices import FindingKind, NotificationEvent
 from devices.fixes import advice_for
 from devices.models import Finding
 
-CHECKED_BY_INVENTORY = frozenset(FindingKind) - {FindingKind.DATA_STALE}
+# Findings other tasks own: staleness (devices.tasks) and lost storage log hours (storage_logs).
+CHECKED_BY_INVENTORY = frozenset(FindingKind) - {FindingKind.DATA_STALE, FindingKind.LOG_HOURS_LOST}
 
 
 def reconcile(device, found, *, checked, unsure=frozenset(), now):

@@ -183,6 +183,27 @@ def data_stale(found, device, baseline_days):
     )
 
 
+def log_hours_lost(found, device, baseline_days):
+    account = found.subject
+    return Advice(
+        title=f"Storage log hours of {account} could not be read",
+        explanation=(
+            f"{found.fact('hours', 'Some')} hour(s) of {account}'s storage logs were not read: "
+            f"{found.fact('reason') or 'they were deleted or rewritten before ascmon could read them'}. "
+            "Activity in those hours is missing from the account's history; ingestion goes on with the "
+            "hours after them. Keep logs long enough for ascmon to catch up after an outage."
+        ),
+        portal=(
+            f"Storage accounts › {account} › Diagnostic settings (classic) › Logging › Delete data after "
+            "(retention days); for Azure Monitor archives, Lifecycle management › rule on insights-logs-*."
+        ),
+        cli=(
+            f"az storage logging update --account-name {account} --services b --log rwd --retention 30 "
+            "--auth-mode key"
+        ),
+    )
+
+
 WRITERS = {
     FindingKind.CREDENTIALS_REJECTED: credentials_rejected,
     FindingKind.SUBSCRIPTION_MISSING: subscription_missing,
@@ -193,4 +214,5 @@ WRITERS = {
     FindingKind.READ_LOGGING_OFF: read_logging_off,
     FindingKind.RETENTION_TOO_SHORT: retention_too_short,
     FindingKind.DATA_STALE: data_stale,
+    FindingKind.LOG_HOURS_LOST: log_hours_lost,
 }

@@ -2,17 +2,21 @@
 
 A policy per operation kind (read, write, delete, other) names the fields that make two operations the
 same and the width of the time window. An aggregate keeps the count, first and last time, sums and
-min/max of bytes and latencies, status code counts, distinct objects with the three smallest as samples,
-and the first two request ids. Lines Azure wrote twice (same request id and operation count in the same
-kind and window) count once. The per-line work runs in C (storage_logs/_engine.c, built by scripts/setup);
-policies, SAS principals and the finished records are Python. No Django imports.
+min/max of bytes and latencies, status code counts, its distinct objects (exactly, also across merges) with
+the three smallest as samples, and the first two request ids. Lines Azure wrote twice (same request id and
+operation count) count once.
+
+The work is done by the C engine (storage_logs/_engine*.c, built by scripts/setup): it parses lines,
+aggregates them and hands the aggregates over as rows ready to store (ROW_COLUMNS), each with its export
+size (`export` below is the reference the engine is tested against) and its group key. Nothing here imports
+the engine until an Aggregator is made, so the rest of ascmon works without it. No Django imports.
 """
 
 import functools
 import html
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from storage_logs import parse
 from storage_logs.parse import (
@@ -30,13 +34,7 @@ from storage_logs.parse import (
     SIG,
     UA,
     UPN,
-    principal_of,
-)  # fmt: skip
-
-try:
-    from storage_logs import _engine
-except ImportError as error:  # pragma: no cover - a checkout that skipped scripts/setup
-    raise ImportError("storage_logs/_engine.c is not built: run scripts/setup") from error
+)
 
 KINDS = ("read", "write", "delete", "other")
 FIELD_INDICES = {
@@ -53,10 +51,20 @@ FIELDS = tuple(FIELD_INDICES)
 WINDOW_CHOICES = (5, 10, 15, 20, 30, 60, 1440)
 SAMPLES = 3
 SAMPLE_IDS = 2
-LATENESS = timedelta(hours=2)
+LATENESS = timedelta(hours=2)  # Azure delivers log lines up to this late; they still merge into their window
 READ_PREFIXES = ("Get", "List", "Query", "Peek", "Head")
 CLEAN_HEADER = parse.CLEAN_HEADER.encode()
-EPOCH = datetime(1970, 1, 1)
+POLICY_PRINCIPAL, POLICY_OBJECT = 1, 2  # what a policy's records name (the engine's policy flags)
+# The columns of a row as the engine hands it over (and of LogAggregate), in order.
+ROW_COLUMNS = (
+    "account_id", "kind", "window_start", "window_end", "operation", "status_class", "auth_type",
+    "principal_kind", "principal_id", "principal_label", "upn", "app_id", "client_ip", "user_agent",
+    "container", "object_key", "count", "first_time", "last_time", "request_bytes", "request_bytes_min",
+    "request_bytes_max", "response_bytes", "response_bytes_min", "response_bytes_max", "latency_ms_sum",
+    "latency_ms_min", "latency_ms_max", "server_ms_sum", "server_ms_min", "server_ms_max", "status_counts",
+    "distinct_objects", "sample_objects", "sample_request_ids", "object_digests", "group_key", "export_size",
+)  # fmt: skip
+SETUP = "scripts/setup"
 
 
 def kind_of(operation):
@@ -85,6 +93,10 @@ class Policy:
             seen += [index for index in FIELD_INDICES[name] if index not in seen]
         return tuple(seen)
 
+    @property
+    def flags(self):
+        return POLICY_PRINCIPAL * ("principal" in self.fields) + POLICY_OBJECT * ("object" in self.fields)
+
 
 _SAME = ("operation", "status_class", "principal", "client_ip", "user_agent")
 # Writes and deletes keep the object; a day's window lets rewrites of one object fold together.
@@ -96,21 +108,50 @@ DEFAULT_POLICIES = {
 }
 
 
+@functools.cache
+def engine():
+    """The compiled engine, its constants checked against the ones defined here and in parse.py."""
+    try:
+        from storage_logs import _engine
+    except ImportError as error:
+        raise ImportError(
+            f"the storage log engine (storage_logs/_engine*.c) is not built: run {SETUP}"
+        ) from error
+    expected = {
+        "WIDTH": parse.WIDTH,
+        "SAMPLES": SAMPLES,
+        "SAMPLE_IDS": SAMPLE_IDS,
+        "FMT_CLASSIC": parse.CLASSIC,
+        "FMT_CLEAN": parse.CLEAN_CSV,
+        "FMT_JSON": parse.MONITOR_JSON,
+        "ROW_COLUMNS": ROW_COLUMNS,
+        "POSITIONS": {name: getattr(parse, name) for name in _engine.POSITIONS},
+    }
+    drift = [name for name, value in expected.items() if getattr(_engine, name) != value]
+    if drift:
+        raise ImportError(f"storage_logs/_engine is out of date ({', '.join(drift)} differ): run {SETUP}")
+    return _engine
+
+
 class Aggregator:
-    """Feed it record lists with `add` or bytes of whole lines with `add_text`; take finished aggregates
-    with `close` (all) or `close_before`. The work is done by the C engine (storage_logs/_engine.c): a
-    line it cannot parse itself goes to the Python parser, so both paths aggregate the same records."""
+    """Feed it record lists with `add` or bytes of whole lines with `add_text`; take the aggregates with
+    `emit` (rows ready to store, or only their figures) or `close` (dicts). For ingestion, `know` the
+    request digests counted before, merge the stored rows of the open groups with `keys` and `absorb`, and
+    keep the digests of what was stored with `take_fresh`."""
 
     def __init__(self, policies=None):
         self.policies = {**DEFAULT_POLICIES, **(policies or {})}
-        self._by_index = [self.policies[kind] for kind in KINDS]
-        self._engine = _engine.Engine(
-            [(policy.key_indices, policy.window_minutes) for policy in self._by_index], _kind_index, _settle
+        by_index = [self.policies[kind] for kind in KINDS]
+        self._engine = engine().Engine(
+            [(policy.key_indices, policy.window_minutes, policy.flags) for policy in by_index],
+            _kind_index,
+            parse.sas_fields,
+            html.unescape,
         )
 
-    def add(self, records):
-        """Records are parse's tuples (SIG already the SAS principal)."""
-        self._engine.add_records(records)
+    def add(self, records, rejects=None):
+        """Records are parse's tuples (SIG settled)."""
+        self._engine.add_records(records, rejects.add if rejects is not None else None)
 
     def add_text(self, data, rejects, is_json=None):
         """Whole lines of one format (classic, Azure Monitor JSON or the CSV-clean variant), as bytes or a
@@ -124,21 +165,27 @@ class Aggregator:
             fmt = parse.CLEAN_CSV
         else:
             fmt = parse.CLEAN_CSV if head.startswith(b"csv,") else parse.CLASSIC
-        lines, _ = self._engine.feed(data, fmt, functools.partial(parse.line_record, fmt, rejects))
+        lines, _ = self._engine.feed(
+            data, fmt, functools.partial(parse.line_record, fmt, rejects), rejects.add
+        )
         return lines
 
     def know(self, digests):
-        """Request digests (8 bytes each, as `fresh_digests` gives them) of lines counted before: from now
-        on a line whose digest is known, from before or from this aggregator, is a repeat."""
+        """Request digests (8 bytes each, as `take_fresh` gives them) of lines counted before: from now on a
+        line whose digest is known, from before or from this aggregator, is a repeat."""
         self._engine.know(digests)
 
-    def fresh_digests(self):
-        """Digests of the lines accepted since `know` was first called, to be remembered."""
-        return self._engine.fresh_digests()
+    def intersects(self, digests):
+        """How many of these digests belong to lines accepted since the last `take_fresh`."""
+        return self._engine.intersects(digests)
+
+    def take_fresh(self):
+        """Digests of the lines accepted since the last call, to be remembered."""
+        return self._engine.take_fresh()
 
     @property
     def figures(self):
-        """accepted, duplicates, duplicate_request/_response bytes, raw_request/_response bytes, latest."""
+        """accepted, duplicates, rejected, duplicate/raw request and response bytes, latest_us, groups."""
         return self._engine.figures()
 
     @property
@@ -149,118 +196,84 @@ class Aggregator:
     def duplicates(self):
         return self.figures["duplicates"]
 
-    @property
-    def duplicate_bytes(self):
-        figures = self.figures
-        return [figures["duplicate_request"], figures["duplicate_response"]]
+    def keys(self):
+        """The open groups' keys (32 hex digits each), for reading their stored rows."""
+        return self._engine.keys().split()
+
+    def absorb(self, stored_rows):
+        """Merge stored rows (STORED_COLUMNS) into the open groups of their keys (call `keys` first)."""
+        return self._engine.absorb(stored_rows)
+
+    def emit(self, mode="rows", account_id=0, cutoff=None):
+        """(rows, totals): the groups whose window ends before `cutoff` (all by default) as PostgreSQL COPY
+        text ("copy"), tuples in ROW_COLUMNS order ("rows") or nothing ("stats")."""
+        return self._engine.emit(mode, account_id, cutoff)
 
     def close(self):
-        """Every aggregate still open, as dicts; the aggregator is empty afterwards."""
-        return [as_record(self._by_index[result[0]], result) for result in self._engine.close()]
+        """Every open aggregate as a dict (ROW_COLUMNS); the aggregator is empty afterwards."""
+        rows, _ = self.emit("rows")
+        return [as_dict(row) for row in rows]
 
-    def close_before(self, moment):
-        """Aggregates whose window ended more than LATENESS before `moment` (ISO text): late lines are
-        still merged into windows closer than that."""
-        cutoff = parse_time(moment) - LATENESS - EPOCH
-        minutes = -(-int(cutoff.total_seconds()) // 60)  # a window ending before 10:00:30 ends before 10:01
-        return [as_record(self._by_index[result[0]], result) for result in self._engine.close(minutes)]
+    def close_before(self, moment_us, mode="rows"):
+        """Aggregates whose window ended more than LATENESS before `moment_us` (microseconds since 1970):
+        late lines are still merged into windows closer than that."""
+        cutoff = moment_us // 60_000_000 - int(LATENESS.total_seconds()) // 60
+        return self.emit(mode, cutoff=cutoff)
+
+
+# What `absorb` takes: the stored row of a group, in this order.
+STORED_COLUMNS = (
+    "group_key", "count", "first_time", "last_time",
+    "request_bytes", "request_bytes_min", "request_bytes_max", "response_bytes", "response_bytes_min",
+    "response_bytes_max", "latency_ms_sum", "latency_ms_min", "latency_ms_max", "server_ms_sum",
+    "server_ms_min", "server_ms_max", "status_counts", "sample_objects", "sample_request_ids",
+    "object_digests", "export_size",
+)  # fmt: skip
 
 
 def _kind_index(operation):
     return KINDS.index(kind_of(operation))
 
 
-def _settle(query):
-    return parse.sas_principal(parse.sig_of(query))
+def as_dict(row):
+    """A row as the engine hands it over, with its JSON columns read and its times as UTC datetimes."""
+    record = dict(zip(ROW_COLUMNS, row, strict=True))
+    for name in ("status_counts", "sample_objects", "sample_request_ids"):
+        record[name] = json.loads(record[name])
+    for name in ("window_start", "window_end", "first_time", "last_time"):
+        record[name] = datetime.fromisoformat(record[name]).replace(tzinfo=UTC)
+    return record
 
 
-def parse_time(text):
-    return datetime.fromisoformat(text[:19])
+# ---- the export format: what a log store would ingest for one aggregate --------------------------------
 
-
-def window_start(policy, key):
-    if policy.window_minutes >= 1440:
-        return datetime.fromisoformat(key[0])
-    start = datetime.fromisoformat(f"{key[0]}T{key[1]}:00")
-    return start + timedelta(minutes=key[-1]) if policy.window_minutes < 60 else start
-
-
-def window_end(policy, start):
-    return start + timedelta(minutes=min(policy.window_minutes, 1440))
-
-
-def as_record(policy, result):
-    """A finished aggregate (an engine result) as a plain dict (text decoded, ready for the database or
-    JSON)."""
-    _, key, count, first, last, sums, mins, maxs, statuses, distinct, samples, ids, digests = result
-    indices = policy.key_indices
-    value = lambda index: key[indices.index(index)] if index in indices else ""  # noqa: E731
-    fake = [""] * parse.WIDTH
-    for index in (AUTH, REQUESTER, SIG, OID):
-        fake[index] = value(index)
-    kind, ident = principal_of(fake) if "principal" in policy.fields else ("", "")
-    start = window_start(policy, key)
-    return {
-        "kind": policy.kind,
-        "window_start": start.isoformat(),
-        "window_end": window_end(policy, start).isoformat(),
-        "operation": value(OP),
-        "status_class": value(HCLASS),
-        "auth_type": value(AUTH),
-        "principal_kind": kind,
-        "principal_id": html.unescape(ident),
-        "upn": html.unescape(value(UPN)),
-        "app_id": html.unescape(value(APPID)),
-        "client_ip": value(IP),
-        "user_agent": html.unescape(value(UA)),
-        "container": html.unescape(value(CONTAINER)),
-        "object_key": html.unescape(value(OBJECT)) if "object" in policy.fields else "",
-        "count": count,
-        "first_time": first,
-        "last_time": last,
-        "request_bytes": sums[0],
-        "request_bytes_min": mins[0],
-        "request_bytes_max": maxs[0],
-        "response_bytes": sums[1],
-        "response_bytes_min": mins[1],
-        "response_bytes_max": maxs[1],
-        "latency_ms_sum": sums[2],
-        "latency_ms_min": mins[2],
-        "latency_ms_max": maxs[2],
-        "server_ms_sum": sums[3],
-        "server_ms_min": mins[3],
-        "server_ms_max": maxs[3],
-        "status_counts": dict(sorted(statuses.items())),
-        "distinct_objects": distinct,
-        "sample_objects": ["/".join(map(html.unescape, pair)) for pair in samples],
-        "sample_request_ids": ids,
-        "object_digests": digests,
-    }
-
-
-DERIVED = (
-    "kind",
-    "window_end",
-    "status_class",
-    "auth_type",
-)  # from operation, kind, status_counts, principal
-INTERNAL = ("object_digests",)  # ascmon's own bookkeeping (exact distinct objects across merges)
+DERIVED = ("kind", "window_end", "status_class", "auth_type")  # from operation, status_counts, principal
+INTERNAL = ("account_id", "object_digests", "group_key", "export_size")
 _MEASURES = ("request_bytes", "response_bytes", "latency_ms", "server_ms")
 SINGLE = ("last_time", "distinct_objects", *(f"{name}_{end}" for name in _MEASURES for end in ("min", "max")))
 
 
+def _iso(moment, fraction):
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S" + (".%fZ" if fraction else "Z"))
+
+
 def export(record):
     """The aggregate as a log store would ingest it: empty and derivable fields left out (for a single
-    operation its extremes, equal to its sums; for one object the sample objects)."""
+    operation its extremes, equal to its sums; for one object the sample objects), times in UTC."""
     dropped = (
         DERIVED
         + INTERNAL
         + (SINGLE if record["count"] == 1 else ())
         + (("sample_objects",) if record["object_key"] else ())
     )
-    return {k: v for k, v in record.items() if v not in ("", None, [], {}) and k not in dropped}
+    out = {k: v for k, v in record.items() if v not in ("", None, [], {}) and k not in dropped}
+    out["window_start"] = _iso(record["window_start"], fraction=False)
+    for name in ("first_time", "last_time"):
+        if name in out:
+            out[name] = _iso(out[name], fraction=True)
+    return out
 
 
 def serialized_size(record):
-    """Bytes of the exported aggregate as one JSON line."""
+    """Bytes of the exported aggregate as one JSON line (the engine computes the same as `export_size`)."""
     return len(json.dumps(export(record), separators=(",", ":"), ensure_ascii=False).encode()) + 1

@@ -243,7 +243,11 @@ def pick_principal(in_window, client_ip, focus):
         "ips": sorted(set(mine.exclude(client_ip="").values_list("client_ip", flat=True))),
         "user_agents": sorted(set(mine.exclude(user_agent="").values_list("user_agent", flat=True))),
         "auth_types": sorted(set(mine.exclude(auth_type="").values_list("auth_type", flat=True))),
-        "label": principal_label(top["principal_kind"], top["principal_id"]),
+        "label": principal_label(
+            top["principal_kind"],
+            top["principal_id"],
+            mine.exclude(principal_label="").values_list("principal_label", flat=True).first() or "",
+        ),
     }
 
 
@@ -261,11 +265,16 @@ def account_wide(in_window):
     }
 
 
-def principal_label(kind, principal_id):
+def principal_label(kind, principal_id, stored_label=""):
+    """Who, in words. A SAS token says what its identity rests on: Azure Monitor logs carry a hash of its
+    signature; classic logs only its visible fields (expiry, permissions…): tokens alike in those are one."""
+    details = stored_label.removeprefix("SAS token").strip()
     return {
         "account": f"shared key of account {principal_id}",
         "oauth": f"Entra ID object {principal_id}",
-        "sas": f"SAS token {principal_id}",
+        "sas": f"SAS token {principal_id}, identified by the hash of its signature (Azure Monitor logs)",
+        "sas_fields": f"SAS token {principal_id} {details}, identified by its visible fields "
+        "(classic logs keep no signature)".replace("  ", " "),
         "anonymous": "anonymous (no credentials)",
     }.get(kind, f"{kind} {principal_id}".strip())
 

@@ -1,8 +1,8 @@
-import hashlib
-from collections import Counter
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from storage_logs import aggregate
 
@@ -46,17 +46,23 @@ class AggregationPolicy(models.Model):
 
 
 class IngestRun(models.Model):
-    """One run of an ingestion task (a device fan-out or one account-hour), with what it read."""
+    """One run of an ingestion task (an account-hour, or the sweep that queues them), with what it read.
 
-    RUNNING, OK, FAILED, SKIPPED = "running", "ok", "failed", "skipped"
-    STATUS_CHOICES = [(s, s.title()) for s in (RUNNING, OK, FAILED, SKIPPED)]
+    A run is queued by the sweep, running while a worker holds it, and ends ok or failed with its reason,
+    or lost when its hour cannot be read without counting lines twice; a run whose worker or task was lost
+    is closed as abandoned by a later sweep, which queues its hour again. Every run ends in one of those."""
 
-    task = models.CharField(max_length=20)  # "device" or "account_hour"
+    QUEUED, RUNNING, OK, FAILED, LOST, ABANDONED = "queued", "running", "ok", "failed", "lost", "abandoned"
+    STATUS_CHOICES = [(s, s.title()) for s in (QUEUED, RUNNING, OK, FAILED, LOST, ABANDONED)]
+    OPEN = (QUEUED, RUNNING)
+
+    task = models.CharField(max_length=20)  # "sweep" or "account_hour"
     device = models.ForeignKey("devices.Device", null=True, blank=True, on_delete=models.CASCADE)
     account = models.ForeignKey("devices.StorageAccount", null=True, blank=True, on_delete=models.CASCADE)
     hour = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=RUNNING)
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)  # when queued, for a queued run
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last batch it stored
     finished_at = models.DateTimeField(null=True, blank=True)
     blobs_read = models.PositiveIntegerField(default=0)
     bytes_read = models.BigIntegerField(default=0)
@@ -64,19 +70,39 @@ class IngestRun(models.Model):
     rejected = models.BigIntegerField(default=0)
     duplicates = models.BigIntegerField(default=0)
     records = models.BigIntegerField(default=0)
+    merged = models.BigIntegerField(default=0)
+    changed_blobs = models.PositiveIntegerField(default=0)
     rejected_samples = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-started_at"]
-        indexes = [models.Index(fields=["account", "-started_at"])]
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-started_at"]),
+            models.Index(fields=["account", "hour", "status"], name="run_account_hour_status"),
+        ]
 
     def __str__(self):
         return f"{self.task} {self.account or self.device} {self.hour or ''} {self.status}"
 
 
+class AccountIngest(models.Model):
+    """Where ingestion of one account stands: the hours fully read, and the row every batch of the account
+    locks while it is stored (so batches of one account are stored one at a time, in any process)."""
+
+    account = models.OneToOneField("devices.StorageAccount", on_delete=models.CASCADE, related_name="ingest")
+    read_until = models.DateTimeField(null=True, blank=True, help_text="every hour before this one is read")
+    lost_hours = models.PositiveIntegerField(default=0, help_text="hours that could no longer be read")
+    lost_at = models.DateTimeField(null=True, blank=True)
+    last_stored_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.account} read until {self.read_until}"
+
+
 class BlobCheckpoint(models.Model):
-    """How far a log blob has been read; advanced in the transaction that stores its aggregates."""
+    """How far a log blob has been read; advanced in the transaction that stores its aggregates. `tail`
+    holds the bytes just before `consumed`, so a blob that grew is told from a blob that was rewritten."""
 
     account = models.ForeignKey(
         "devices.StorageAccount", on_delete=models.CASCADE, related_name="checkpoints"
@@ -86,6 +112,7 @@ class BlobCheckpoint(models.Model):
     etag = models.CharField(max_length=100, blank=True)
     consumed = models.BigIntegerField(default=0)
     lines = models.BigIntegerField(default=0)
+    tail = models.BinaryField(default=b"", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -98,21 +125,23 @@ class BlobCheckpoint(models.Model):
 
 
 class SeenRequests(models.Model):
-    """8-byte digests of (request id, operation count) already counted for an account-hour: repeats drop."""
+    """8-byte digests of the (request id, operation count) of the lines one stored batch counted, filed
+    under the hour it read: later batches of nearby hours drop lines Azure wrote again."""
 
     account = models.ForeignKey("devices.StorageAccount", on_delete=models.CASCADE)
     hour = models.DateTimeField()
     digests = models.BinaryField(default=b"")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["account", "hour"], name="uniq_seen_requests")]
+        indexes = [models.Index(fields=["account", "hour"], name="seen_account_hour")]
 
     def __str__(self):
         return f"{self.account} {self.hour:%Y-%m-%d %H}:00"
 
 
 class LogAggregate(models.Model):
-    """Operations that are the same under a policy in one time window: counts, sums and samples."""
+    """Operations that are the same under a policy in one time window: counts, sums and samples. Rows are
+    written by the storage log engine (storage_logs/aggregate.py, ROW_COLUMNS), never one by one."""
 
     account = models.ForeignKey(
         "devices.StorageAccount", on_delete=models.CASCADE, related_name="log_aggregates"
@@ -125,6 +154,7 @@ class LogAggregate(models.Model):
     auth_type = models.CharField(max_length=20, blank=True)
     principal_kind = models.CharField(max_length=20, blank=True)
     principal_id = models.CharField(max_length=200, blank=True)
+    principal_label = models.CharField(max_length=300, blank=True)
     upn = models.CharField("UPN", max_length=300, blank=True)
     app_id = models.CharField(max_length=64, blank=True)
     client_ip = models.CharField("client IP", max_length=64, blank=True)
@@ -152,27 +182,17 @@ class LogAggregate(models.Model):
     sample_request_ids = models.JSONField(default=list)
     # sorted 8-byte digests of the distinct objects, so that merging keeps distinct_objects exact
     object_digests = models.BinaryField(default=b"", editable=False)
-    source_blob = models.CharField(max_length=1100, blank=True)
-    group_key = models.CharField(max_length=32, default="", editable=False)
+    # the policy and the group's key fields (SHA-256): one row per group and window. A row made another
+    # way (by hand, in a test) gets a key of its own and never merges.
+    group_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    export_size = models.PositiveIntegerField(default=0, help_text="bytes of the aggregate as one JSON line")
 
-    IDENTITY = (
-        "operation", "status_class", "auth_type", "principal_kind", "principal_id", "upn", "app_id",
-        "client_ip", "user_agent", "container", "object_key",
-    )  # fmt: skip
-    TIMES = ("window_start", "window_end", "first_time", "last_time")
-    SUMS = ("count", "request_bytes", "response_bytes", "latency_ms_sum", "server_ms_sum")
-    MINS = ("request_bytes_min", "response_bytes_min", "latency_ms_min", "server_ms_min")
-    MAXS = ("request_bytes_max", "response_bytes_max", "latency_ms_max", "server_ms_max")
+    SAS_KINDS = ("sas", "sas_fields")  # told apart by the signature's hash, or by the token's visible fields
 
     class Meta:
         ordering = ["window_start"]
         constraints = [
-            # group_key first: a batch looks its rows up by account and group_key__in.
-            models.UniqueConstraint(
-                fields=["account", "group_key", "window_start", "kind"],
-                name="uniq_log_aggregate_group",
-                condition=~models.Q(group_key=""),
-            )
+            models.UniqueConstraint(fields=["account", "group_key"], name="uniq_log_aggregate_group")
         ]
         indexes = [
             models.Index(fields=["account", "principal_id", "window_start"], name="agg_account_principal"),
@@ -181,61 +201,6 @@ class LogAggregate(models.Model):
 
     def __str__(self):
         return f"{self.operation} ×{self.count} {self.principal_kind}:{self.principal_id} {self.window_start}"
-
-    @classmethod
-    def key_of(cls, record):
-        """A digest of the policy's key values (blank when the policy ignores a field)."""
-        text = "\x1f".join(str(record[name]) for name in cls.IDENTITY)
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-    @property
-    def slot(self):
-        return (self.kind, self.window_start, self.group_key)
-
-    def as_record(self, names):
-        """The aggregate as the engine's record dict (keys `names`), times as ISO text."""
-        return {
-            name: getattr(self, name).isoformat() if name in self.TIMES else getattr(self, name)
-            for name in names
-        }
-
-    def merge(self, other):
-        """Fold another aggregate of the same group and window into this one, losing nothing countable."""
-        for name in self.SUMS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for names, pick in ((self.MINS, min), (self.MAXS, max)):
-            for name in names:
-                setattr(self, name, pick(getattr(self, name), getattr(other, name)))
-        self.first_time, self.last_time = (
-            min(self.first_time, other.first_time),
-            max(self.last_time, other.last_time),
-        )
-        self.status_counts = dict(
-            sorted((Counter(self.status_counts) + Counter(other.status_counts)).items())
-        )
-        self.distinct_objects, self.object_digests = merged_distinct(self, other)
-        self.sample_objects = sorted({*self.sample_objects, *other.sample_objects})[: aggregate.SAMPLES]
-        ids = self.sample_request_ids + [
-            i for i in other.sample_request_ids if i not in self.sample_request_ids
-        ]
-        self.sample_request_ids = ids[: aggregate.SAMPLE_IDS]
-
-
-def merged_distinct(one, other):
-    """(distinct objects, their digests) of two aggregates of one group: the union of their object
-    digests. Rows stored before digests were kept count exactly while each one's samples hold all its
-    objects (always so when the policy keys by object), else as the larger count, a lower bound."""
-    mine, theirs = bytes(one.object_digests), bytes(other.object_digests)
-    if len(mine) == 8 * one.distinct_objects and len(theirs) == 8 * other.distinct_objects:
-        union = sorted({*_chunks(mine), *_chunks(theirs)})
-        return len(union), b"".join(union)
-    union = {*one.sample_objects, *other.sample_objects}
-    complete = all(a.distinct_objects == len(a.sample_objects) for a in (one, other))
-    return (len(union) if complete else max(one.distinct_objects, other.distinct_objects, len(union))), b""
-
-
-def _chunks(digests):
-    return (digests[i : i + 8] for i in range(0, len(digests), 8))
 
 
 class DailyVolume(models.Model):

@@ -1,10 +1,12 @@
 """Storage log lines into one record: classic 1.0/2.0 (docs/azure-formats.md §5) and Azure Monitor JSON (§6).
 
-A record is a plain tuple whose positions are the constants below (tuples are what `re.findall` returns,
-so well-formed classic lines never become Python objects one by one). Quoted classic fields are kept as
-written (HTML-encoded); `text()` decodes them for display. The slow path (the quirk-aware tokenizer and
-the JSON reader) encodes the same way, so both paths give identical tuples for the same request.
-No Django imports.
+The C engine (storage_logs/_engine_parse.c) reads lines of the usual shape; this module is the reader of
+everything else and the reference the engine is tested against. A record is a plain tuple whose positions
+are the constants below (the engine checks its own against them when it loads). Quoted classic fields are
+kept as written (HTML-encoded); the slow path (the quirk-aware tokenizer and the JSON reader) encodes the
+same way, so both paths give identical tuples for the same request. The SIG position holds who signed a
+SAS request: the token's visible fields for classic lines (Azure logs the signature as sig=XXXXX), '#' and
+the signature's hash for Azure Monitor events (docs/azure-formats.md §6.2a). No Django imports.
 """
 
 import hashlib
@@ -70,6 +72,19 @@ CLEAN = re.compile(
 )
 CLEAN_HEADER = "version,time,"
 _ENTITY_END = re.compile(r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+)$")
+# A log line's time: what the engine reads into microseconds (ASCII digits, a real minute and second).
+TIME_SHAPE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):([0-5]\d)(?:\.\d{1,7})?Z?", re.A)
+# Azure's operation names, and container (queue, table, share) names: anything else is rejected before it
+# can become a chart trace or a link.
+OPERATION_SHAPE = re.compile(r"[A-Za-z0-9]{1,64}", re.A)
+CONTAINER_SHAPE = re.compile(r"\$?[A-Za-z0-9-]{0,63}", re.A)
+# The query fields of a SAS token (service, account and user delegation SAS), all visible in logs but sig.
+SAS_FIELDS = frozenset(
+    "sv ss srt sp st se sip spr sr si sdd skoid sktid skt ske sks skv saoid suoid scid ses".split()
+    + "rscc rscd rsce rscl rsct".split()
+)
+# A SAS signature in text (the engine's redact_signatures does the same to stored object names).
+_SIGNATURE = re.compile(r"((?i:sig)=)(?!XXXXX(?:[&; \t\n\r\f\v\"']|$))[^&; \t\n\r\f\v\"']+")
 AUTH_OF_IDENTITY = {"AccountKey": "authenticated", "SAS": "sas", "OAuth": "bearer", "Anonymous": "anonymous"}
 SAMPLES_KEPT = 5
 MAX_DIGITS = 18  # numbers are summed as 64-bit integers
@@ -89,17 +104,32 @@ class Rejects:
     def add(self, line, reason):
         self.count += 1
         if len(self.samples) < SAMPLES_KEPT:
-            self.samples.append({"line": line[:2000], "reason": str(reason)})
+            if isinstance(line, bytes):
+                line = line.decode("utf-8", "replace")
+            self.samples.append({"line": redact(line or "")[:2000], "reason": str(reason)})
 
 
-def text(value):
-    """A field as the reader should see it (quoted classic fields are HTML-encoded)."""
-    return html.unescape(value)
+def redact(text):
+    """Text that may hold a URL, with any SAS signature that is not Azure's own redaction replaced."""
+    return _SIGNATURE.sub(r"\1XXXXX", text)
 
 
-def sas_principal(signature):
-    """SAS requests are told apart by a hash of their signature: the signature itself is a secret."""
-    return hashlib.sha256(signature.encode()).hexdigest()[:16] if signature else ""
+def sas_fields(query):
+    """A SAS token's identity in a classic log line: its visible fields (the query as written, HTML-encoded),
+    sorted and joined as k=v&k=v. Tokens with the same visible fields cannot be told apart by the log."""
+    pairs = []
+    for part in html.unescape(query).split("&"):
+        key, _, value = part.partition("=")
+        if key.lower() in SAS_FIELDS:
+            pairs.append((key.lower(), value))
+    return "&".join(f"{key}={value}" for key, value in sorted(pairs))
+
+
+def sas_principal(sig):
+    """(principal kind, id) of a SAS identity as the SIG position holds it (see the module's docstring)."""
+    if sig.startswith("#"):
+        return "sas", sig[1:]
+    return "sas_fields", hashlib.sha256(sig.encode()).hexdigest()[:16]
 
 
 def tokenize(line):
@@ -151,24 +181,18 @@ def _split_key(key):
     return parts[2], parts[3] if len(parts) > 3 else ""
 
 
-def _sig(url):
-    match = re.search(r"[?&]sig=([^&]*)", url)
-    return match.group(1) if match else ""
-
-
-def sig_of(query):
-    """The SAS signature in a logged URL query (HTML-encoded as written), or ''."""
-    return _sig("?" + html.unescape(query))
-
-
-_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)", re.A)
-
-
 def _time_parts(when):
-    match = _TIME.match(when)
-    if not match or not _real_time(*match.groups()):
+    match = TIME_SHAPE.fullmatch(when)
+    if not match or not _real_time(*match.groups()[:5]):
         raise Malformed(f"bad time {when[:40]!r}")
     return when[:10], when[11:13], when[14:16]
+
+
+def _shapes(op, container):
+    if not OPERATION_SHAPE.fullmatch(op):
+        raise Malformed(f"operation name {op[:40]!r} is not an Azure operation")
+    if not CONTAINER_SHAPE.fullmatch(container):
+        raise Malformed(f"container name {container[:40]!r} is not an Azure container name")
 
 
 def _real_time(year, month, day, hour, minute):
@@ -206,6 +230,7 @@ def classic_record(line):
     date, hh, mm = _time_parts(fields[1])
     http = fields[4]
     container, obj = _split_key(html.unescape(fields[12]))
+    _shapes(fields[2], container)
     oauth = fields[30:38] if version == "2.0" else [""] * 8
     return (
         version, fields[1], date, hh, mm, fields[2], fields[3], http, http[0] if http[:1].isdigit() else "",
@@ -235,6 +260,7 @@ def monitor_record(line):
     auth = AUTH_OF_IDENTITY.get(kind, kind.lower())
     sig = re.search(r"SasSignature\(([0-9a-fA-F]+)\)", _text(identity.get("tokenHash")))
     container, obj = _split_key(_text(props.get("objectKey")))
+    _shapes(op, container)
     http = str(event.get("statusCode", ""))
     size = lambda a, b: _count(int(_count(props.get(a), a)) + int(_count(props.get(b), b)), a)  # noqa: E731
     number = _count
@@ -249,7 +275,7 @@ def monitor_record(line):
         _strip_port(_text(event.get("callerIpAddress"))), size("requestHeaderSize", "requestBodySize"),
         size("responseHeaderSize", "responseBodySize"), enc(props.get("userAgentHeader")),
         enc(requester.get("objectId")), enc(requester.get("appId")), enc(requester.get("upn")),
-    ), (sig.group(1)[:16].lower() if sig else "")  # fmt: skip
+    ), ("#" + sig.group(1)[:16].lower() if sig else "")  # fmt: skip
 
 
 def _object(value, name):
@@ -269,11 +295,11 @@ def principal_of(record):
     """(kind, id) of who made the request: the account key, an Entra ID object, a SAS token, or nobody."""
     auth = record[AUTH]
     if auth == "authenticated":
-        return "account", record[REQUESTER]
+        return "account", html.unescape(record[REQUESTER])
     if auth == "bearer":
-        return "oauth", record[OID]
+        return "oauth", html.unescape(record[OID])
     if auth == "sas":
-        return "sas", record[SIG]
+        return sas_principal(record[SIG])
     if auth == "anonymous":
         return "anonymous", ""
     return auth or "unknown", record[REQUESTER]
@@ -289,11 +315,11 @@ def _slow(line, rejects):
 
 
 def _settle_sig(record):
-    """SIG holds the URL's query (or a signature): keep the hash of a SAS signature, blank otherwise."""
+    """SIG holds the URL's query: a SAS token's visible fields for a SAS request, blank otherwise."""
     if not record[SIG]:
         return record
-    sig = sig_of(record[SIG]) if record[AUTH] == "sas" else ""
-    return record[:SIG] + (sas_principal(sig),) + record[SIG + 1 :]
+    sig = sas_fields(record[SIG]) if record[AUTH] == "sas" else ""
+    return record[:SIG] + (sig,) + record[SIG + 1 :]
 
 
 def _lines(chunk):
@@ -303,7 +329,14 @@ def _lines(chunk):
 
 
 def _times_are_real(records):
-    return all(_real_time(d[:4], d[5:7], d[8:10], h, m) for d, h, m in {r[DATE : MM + 1] for r in records})
+    return all(TIME_SHAPE.fullmatch(r[TIME]) for r in records) and all(
+        _real_time(d[:4], d[5:7], d[8:10], h, m) for d, h, m in {r[DATE : MM + 1] for r in records}
+    )
+
+
+def _shapes_hold(records):
+    return all(OPERATION_SHAPE.fullmatch(r[OP]) and CONTAINER_SHAPE.fullmatch(html.unescape(r[CONTAINER]))
+               for r in records)  # fmt: skip
 
 
 def classic_line(line, rejects):
@@ -319,6 +352,8 @@ def classic_line(line, rejects):
     if not _times_are_real([record]):
         rejects.add(line, f"bad time {record[TIME][:40]!r}")
         return None
+    if not _shapes_hold([record]):
+        return _slow(line, rejects)  # the tokenizer says which name is wrong
     return _settle_sig(record)
 
 
@@ -329,14 +364,14 @@ def classic_records(chunk, rejects):
     version = chunk[:3]
     if version in FAST and chunk.count("\n" + version + ";") == len(lines) - 1:
         found = FAST[version].findall(chunk)
-        if len(found) == len(lines) and _times_are_real(found):
+        if len(found) == len(lines) and _times_are_real(found) and _shapes_hold(found):
             return [_settle_sig(r) if r[SIG] else r for r in found] if "?" in chunk else found
     return [r for r in (classic_line(line, rejects) for line in lines) if r is not None]
 
 
 def clean_line(line, rejects):
     match = CLEAN.fullmatch(line)
-    if match is None or not _times_are_real([match.groups("")]):
+    if match is None or not _times_are_real([match.groups("")]) or not _shapes_hold([match.groups("")]):
         rejects.add(line, "not a clean CSV row")
         return None
     return match.groups("")
@@ -376,7 +411,7 @@ def clean_records(chunk, rejects):
         chunk = chunk[chunk.find("\n") + 1 :]
     lines = _lines(chunk)
     found = CLEAN.findall(chunk)
-    if len(found) == len(lines) and _times_are_real(found):
+    if len(found) == len(lines) and _times_are_real(found) and _shapes_hold(found):
         return found
     return [r for r in (clean_line(line, rejects) for line in lines) if r is not None]
 
@@ -389,22 +424,3 @@ def records(chunk, rejects):
     if chunk.startswith(("csv,", CLEAN_HEADER)):
         return clean_records(chunk, rejects)
     return classic_records(chunk, rejects)
-
-
-def iter_chunks(stream, size=1 << 22):
-    """Whole-line text chunks from a binary stream of bytes chunks; yields (text, bytes consumed)."""
-    carry = b""
-    for block in stream:
-        data = carry + block
-        cut = data.rfind(b"\n") + 1
-        carry = data[cut:]
-        if cut:
-            yield data[:cut].decode("utf-8", "replace"), cut
-    if carry:
-        yield carry.decode("utf-8", "replace"), len(carry)
-
-
-def file_blocks(path, size=1 << 22):
-    with open(path, "rb") as handle:
-        while block := handle.read(size):
-            yield block

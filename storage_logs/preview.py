@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, time, timedelta
 
 from ascmon.azure import blobs
-from storage_logs import parse, tasks
-from storage_logs.aggregate import DEFAULT_POLICIES, Aggregator, serialized_size
+from storage_logs import ingest, parse, tasks
+from storage_logs.aggregate import DEFAULT_POLICIES, Aggregator
 from storage_logs.models import DailyVolume
 
 PREVIEW_BYTES = 64 * 1024 * 1024  # a preview reads at most this much of the day
@@ -16,32 +16,33 @@ def last_day(account):
 
 
 def preview(account, policy):
-    """{account, day, lines, raw_bytes, records, aggregate_bytes, truncated} for `policy` on its kind."""
+    """{account, day, lines, raw_bytes, records, aggregate_bytes, truncated} for `policy` on its kind: the
+    ingestion path (the same engine, the same blobs), minus the database."""
     day = last_day(account)
     access = tasks.account_access(account)
-    engine = Aggregator({**DEFAULT_POLICIES, policy.kind: policy})
+    archive = tasks.archive_access(account, access)
+    engine, rejects = Aggregator({**DEFAULT_POLICIES, policy.kind: policy}), parse.Rejects()
     read, truncated = 0, False
     start = datetime.combine(day, time(0), UTC)
     for hour in (start + timedelta(hours=n) for n in range(24)):
-        for container, prefix, _ in tasks.sources(account, hour):
-            for info in blobs.list_blobs(access, container, prefix):
+        for container, prefix, is_json in ingest.sources(account, hour):
+            where = archive if is_json else access
+            for info in blobs.list_blobs(where, container, prefix):
                 if read >= PREVIEW_BYTES:
                     truncated = True
                     break
-                data = b"".join(blobs.read_blob(access, container, info.name))
-                data = data[: data.rfind(b"\n") + 1]
-                read += len(data)
-                engine.add_text(data, parse.Rejects())
-    rows = [row for row in engine.close() if row["kind"] == policy.kind]
-    lines = sum(row["count"] for row in rows)
+                for data in ingest.whole_line_chunks(blobs.read_blob(where, container, info.name)):
+                    read += len(data)
+                    engine.add_text(data, rejects, is_json=is_json)
+    records, lines, size = engine.emit("stats")[1]["by_kind"][policy.kind]
     return {
         "account": account.name,
         "day": day,
         "kind": policy.kind,
         "lines": lines,
         "raw_bytes": read,
-        "records": len(rows),
-        "aggregate_bytes": sum(map(serialized_size, rows)),
+        "records": records,
+        "aggregate_bytes": size,
         "truncated": truncated,
     }
 

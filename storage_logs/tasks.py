@@ -1,92 +1,212 @@
 """Ingestion of storage logs straight from customers' accounts (django-q2 tasks by dotted path).
 
-`ingest_all_devices` (scheduled) → `ingest_device(device_id)` → `ingest_account_hour(account_id, hour)`.
-Each blob is read from its checkpoint in batches of whole lines; a batch's aggregates, volume and
-checkpoint are written in one transaction, and the checkpoint only moves if nobody moved it first
-(conditional update / unique constraint), so a crash or a second worker never loses or doubles a line.
+`sweep` (scheduled every few minutes) decides from stored state which account-hours are due and queues
+`ingest_account_hour(account_id, hour, run_id)` for each: every hour after the account's mark of hours
+fully read, until Azure can no longer add lines to it. It also closes runs whose worker or task was lost
+(their hours are due again), reports hours that can no longer be read, and forgets request digests no
+batch needs. Tasks are safe to run twice, at once or never: completeness comes from the runs, marks and
+checkpoints the sweep reads, not from the broker. Every run ends ok, failed, lost or abandoned, with its
+reason. Times come from the database's clock, which every worker shares.
 """
 
 import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Q
 from django_q.tasks import async_task
 
 from ascmon.azure import blobs
 from ascmon.azure.errors import AzureError
-from devices.models import Device, StorageAccount
-from storage_logs import parse
-from storage_logs.aggregate import Aggregator, serialized_size
-from storage_logs.models import (
-    AggregationPolicy,
-    BlobCheckpoint,
-    DailyVolume,
-    IngestRun,
-    LogAggregate,
-    SeenRequests,
-)
+from devices.models import StorageAccount
+from storage_logs import findings, ingest
+from storage_logs.aggregate import LATENESS
+from storage_logs.models import AccountIngest, IngestRun, SeenRequests
 
 log = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
-LATENESS_HOURS = 2  # Azure delivers up to an hour late: the last hours are read again
-FIRST_LOOKBACK_HOURS = 24
-BATCH_BYTES = 16 * 1024 * 1024
-MONITOR_CONTAINERS = (
-    "insights-logs-storageread",
-    "insights-logs-storagewrite",
-    "insights-logs-storagedelete",
-)
-# Log Analytics bills ~25 % less than the incoming JSON (docs/azure-formats.md §7)
-JSON_BILLABLE_FACTOR = 0.75
+ACCOUNT_HOUR = "account_hour"
 
 
-def ingest_all_devices():
-    for device_id in Device.objects.filter(is_active=True).values_list("id", flat=True):
-        async_task("storage_logs.tasks.ingest_device", device_id)
+def db_now():
+    """The database server's time: one clock for every worker, however theirs drift."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        value = cursor.fetchone()[0]
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
 
 
-def ingest_device(device_id, now=None):
-    """Queue one task per storage account and hour still to read (the lateness window, or a day at first)."""
-    run = IngestRun.objects.create(task="device", device_id=device_id)
-    now = now or timezone.now()
-    queued = 0
-    for account in StorageAccount.objects.filter(device_id=device_id):
-        if not (account.classic_logging_on or account.diagnostic_logs):
-            continue
-        for hour in hours_to_read(account, now):
-            async_task("storage_logs.tasks.ingest_account_hour", account.id, hour.isoformat())
-            queued += 1
-    _finish(run, IngestRun.OK, message=f"{queued} account-hours queued")
+def floor_hour(moment):
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+# ---- the sweep -----------------------------------------------------------------------------------------
+
+
+def sweep(now=None):
+    """Scheduled: close lost runs, queue every due account-hour, forget old digests. Returns the count."""
+    now = now or db_now()
+    run = IngestRun.objects.create(task="sweep", status=IngestRun.RUNNING, started_at=db_now())
+    try:
+        abandoned = close_lost_runs(now)
+        accounts = list(loggable_accounts())
+        queued = sum(queue_due_hours(account, now) for account in accounts)
+        for device in {account.device for account in accounts}:
+            findings.refresh_lost_hours(device, now)
+        SeenRequests.objects.filter(hour__lt=now - settings.STORAGE_LOGS_DIGEST_RETENTION).delete()
+    except Exception as error:
+        _finish(run, IngestRun.FAILED, message=f"{type(error).__name__}: {error}")
+        raise
+    _finish(run, IngestRun.OK, message=f"{queued} account-hours queued, {abandoned} lost runs closed")
     return queued
 
 
-def hours_to_read(account, now):
-    done = IngestRun.objects.filter(account=account, task="account_hour", status=IngestRun.OK).exists()
-    back = LATENESS_HOURS if done else FIRST_LOOKBACK_HOURS
-    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return [current - HOUR * n for n in range(back, -1, -1)]
+def ingest_device(device_id, now=None):
+    """Queue the due hours of one device's accounts (after its inventory found them)."""
+    now = now or db_now()
+    return sum(queue_due_hours(account, now) for account in loggable_accounts().filter(device_id=device_id))
 
 
-def account_access(account, account_key=None):
-    """The data-plane access of an account; the key comes from ARM (listKeys) unless given."""
-    if account_key is None:
-        from ascmon.azure import storage
-
-        account_key = storage.get_account_key(account.device.tenant(), account.resource_id)
-    return blobs.BlobAccess(account.blob_endpoint, account.name, account_key)
+def loggable_accounts():
+    logging_on = (
+        Q(logging_read=True) | Q(logging_write=True) | Q(logging_delete=True) | Q(diagnostic_logs=True)
+    )
+    return StorageAccount.objects.filter(logging_on, device__is_active=True).select_related("device")
 
 
-def sources(account, hour):
-    """(container, prefix, json?) to list for an hour: classic $logs, and the Monitor archive if on."""
-    if account.classic_logging_on:
-        yield "$logs", f"blob/{hour:%Y/%m/%d/%H}00/", False
-    if account.diagnostic_logs:
-        rid = f"{account.resource_id}/blobServices/default".upper().lstrip("/")
-        for container in MONITOR_CONTAINERS:
-            yield container, f"resourceId=/{rid}/y={hour:%Y}/m={hour:%m}/d={hour:%d}/h={hour:%H}/", True
+def close_lost_runs(now):
+    """Runs whose task never started, or whose worker stopped storing batches, end as abandoned."""
+    lost_tasks = Q(status=IngestRun.QUEUED, started_at__lt=now - settings.STORAGE_LOGS_QUEUE_TIMEOUT)
+    silent = now - settings.STORAGE_LOGS_RUN_TIMEOUT
+    lost_workers = Q(status=IngestRun.RUNNING, started_at__lt=silent) & (
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=silent)
+    )
+    return IngestRun.objects.filter(lost_tasks | lost_workers).update(
+        status=IngestRun.ABANDONED,
+        finished_at=now,
+        message="Its task was lost or its worker stopped; the hour is queued again.",
+    )
+
+
+def queue_due_hours(account, now):
+    """Queue each hour of the account that is not settled yet; move the account's mark and report hours that
+    can no longer be read. Returns how many were queued."""
+    state, _ = AccountIngest.objects.get_or_create(account=account)
+    current = floor_hour(now)
+    first = state.read_until or current - settings.STORAGE_LOGS_FIRST_LOOKBACK
+    oldest = _oldest_readable(account, current)
+    lost = max(0, int((oldest - first) / HOUR))
+    first = max(first, oldest)
+    settled, skip = _hour_states(account, first, now)
+    hours = [first + HOUR * n for n in range(int((current - first) / HOUR) + 1)]
+    due = [hour for hour in hours if hour not in settled and hour not in skip]
+    mark = next((hour for hour in hours if hour not in settled), current + HOUR)
+    AccountIngest.objects.filter(pk=state.pk).update(read_until=mark)
+    if lost:
+        _lost(account, lost, f"{lost} hour(s) before {oldest:%Y-%m-%d %H}:00 UTC were never read", now)
+    for hour in due:
+        run = IngestRun.objects.create(
+            task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=hour,
+            status=IngestRun.QUEUED, started_at=now,
+        )  # fmt: skip
+        async_task("storage_logs.tasks.ingest_account_hour", account.id, hour.isoformat(), run.id)
+    return len(due)
+
+
+def _oldest_readable(account, current):
+    """The oldest hour still worth reading: no further back than STORAGE_LOGS_MAX_BACKFILL, nor than the
+    account's classic log retention (Azure deletes older blobs)."""
+    oldest = current - settings.STORAGE_LOGS_MAX_BACKFILL
+    if account.classic_logging_on and not account.diagnostic_logs and account.logging_retention_days:
+        oldest = max(oldest, current - timedelta(days=account.logging_retention_days) + HOUR)
+    return oldest
+
+
+def _hour_states(account, first, now):
+    """(settled hours, hours to leave alone for now): an hour is settled once a run read it after Azure could
+    still add lines to it, or found it could not be read; a queued or running hour, or one read moments
+    ago, waits."""
+    settled, skip = set(), set()
+    runs = IngestRun.objects.filter(account=account, task=ACCOUNT_HOUR, hour__gte=first)
+    for hour, status, started in runs.values_list("hour", "status", "started_at"):
+        if status == IngestRun.LOST or (status == IngestRun.OK and started >= hour + HOUR + LATENESS):
+            settled.add(hour)
+        elif status in IngestRun.OPEN or (
+            status == IngestRun.OK and started >= now - settings.STORAGE_LOGS_RECHECK
+        ):
+            skip.add(hour)
+    return settled, skip
+
+
+def _lost(account, hours, reason, now):
+    AccountIngest.objects.filter(account=account).update(lost_hours=F("lost_hours") + hours, lost_at=now)
+    findings.refresh_lost_hours(account.device, now, {account.id: reason})
+
+
+# ---- one account-hour ----------------------------------------------------------------------------------
+
+
+def ingest_account_hour(account_id, hour, run_id=None):
+    """Read every log blob of one account-hour from its checkpoints on. Safe to run twice, or at once."""
+    hour = datetime.fromisoformat(hour) if isinstance(hour, str) else hour
+    account = StorageAccount.objects.select_related("device").filter(pk=account_id).first()
+    if account is None:
+        IngestRun.objects.filter(pk=run_id).update(status=IngestRun.FAILED, message="The account is gone.")
+        return None
+    now = db_now()
+    run = _claim(run_id, account, hour, now)
+    totals = Counter()
+    try:
+        access = account_access(account)
+        samples = ingest.read_account_hour(
+            run, account, hour, access, archive_access(account, access), now, totals
+        )
+    except ingest.ChangedBlobs as error:
+        _lost(account, 1, str(error), now)
+        _finish(run, IngestRun.LOST, totals, message=str(error))
+        return dict(totals)
+    except AzureError as error:
+        _finish(run, IngestRun.FAILED, totals, message=f"{type(error).__name__}: {error}")
+        if error.retryable:
+            raise
+        return dict(totals)
+    except Exception as error:
+        _finish(run, IngestRun.FAILED, totals, message=f"{type(error).__name__}: {error}")
+        raise
+    _finish(run, IngestRun.OK, totals, samples, message=_changed_note(totals))
+    return dict(totals)
+
+
+def _claim(run_id, account, hour, now):
+    """The queued run of this task, now running; or a new run if that was lost, or this task ran twice."""
+    if run_id and IngestRun.objects.filter(pk=run_id, status=IngestRun.QUEUED).update(
+        status=IngestRun.RUNNING, started_at=now, heartbeat_at=now
+    ):
+        return IngestRun.objects.get(pk=run_id)
+    return IngestRun.objects.create(
+        task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=hour, status=IngestRun.RUNNING,
+        started_at=now, heartbeat_at=now,
+    )  # fmt: skip
+
+
+def _changed_note(totals):
+    changed = totals.get("changed_blobs", 0)
+    return (
+        f"{changed} blob(s) changed since they were read and were read again from their start; lines "
+        "counted before were dropped as repeats."
+        if changed
+        else ""
+    )
+
+
+def account_access(account):
+    """The data-plane access of an account, with its key from ARM (listKeys)."""
+    from ascmon.azure import storage
+
+    key = storage.get_account_key(account.device.tenant(), account.resource_id)
+    return blobs.BlobAccess(account.blob_endpoint, account.name, key)
 
 
 def archive_access(account, own_access):
@@ -98,226 +218,21 @@ def archive_access(account, own_access):
     return account_access(target) if target else own_access
 
 
-def ingest_account_hour(account_id, hour, account_key=None, batch_bytes=None, after_batch=None):
-    """Read every log blob of one account-hour from its checkpoint on. Safe to run twice, or at once."""
-    hour = datetime.fromisoformat(hour) if isinstance(hour, str) else hour
-    account = StorageAccount.objects.select_related("device").get(pk=account_id)
-    run = IngestRun.objects.create(
-        task="account_hour", account=account, device_id=account.device_id, hour=hour
-    )
-    totals, rejects = Counter(), parse.Rejects()
-    try:
-        access = account_access(account, account_key)
-        policies = AggregationPolicy.current()
-        for container, prefix, is_json in sources(account, hour):
-            if is_json:
-                access = archive_access(account, access)
-            for info in blobs.list_blobs(access, container, prefix):
-                _ingest_blob(account, access, container, info, hour, policies, totals, rejects,
-                             batch_bytes or BATCH_BYTES, after_batch, is_json)  # fmt: skip
-    except AzureError as error:
-        _finish(run, IngestRun.FAILED, totals, rejects, message=f"{type(error).__name__}: {error}")
-        if error.retryable:
-            raise
-        return dict(totals)
-    _finish(run, IngestRun.OK, totals, rejects)
-    return dict(totals)
+COUNTED = (
+    "blobs_read",
+    "bytes_read",
+    "lines",
+    "rejected",
+    "duplicates",
+    "records",
+    "merged",
+    "changed_blobs",
+)
 
 
-def _ingest_blob(
-    account, access, container, info, hour, policies, totals, rejects, batch_bytes, after, is_json
-):
-    checkpoint = BlobCheckpoint.objects.filter(account=account, container=container, name=info.name).first()
-    offset = checkpoint.consumed if checkpoint else 0
-    if info.size < offset:
-        log.warning("log blob %s/%s shrank below its checkpoint; left alone", container, info.name)
-        return
-    if info.size == offset:
-        return
-    totals["blobs_read"] += 1
-    stream = blobs.read_blob(access, container, info.name, offset)
-    for data in whole_line_batches(stream, batch_bytes):
-        consumed = len(data)
-        saved = _store_batch(
-            account, container, info, hour, offset, consumed, data, policies, rejects, is_json
-        )
-        if saved is None:  # another worker moved the checkpoint: it owns this blob now
-            return
-        totals.update(saved)
-        offset += consumed
-        if after:
-            after(offset)
-
-
-def whole_line_batches(stream, batch_bytes):
-    """Batches of bytes that end at a newline; a trailing partial line is left for the next run."""
-    pending = b""
-    for block in stream:
-        pending += block
-        while len(pending) >= batch_bytes:
-            cut = (pending.rfind(b"\n", 0, batch_bytes) + 1) or (pending.find(b"\n", batch_bytes) + 1)
-            if not cut:
-                break
-            yield pending[:cut]
-            pending = pending[cut:]
-    cut = pending.rfind(b"\n") + 1
-    if cut:
-        yield pending[:cut]
-
-
-def _store_batch(account, container, info, hour, offset, consumed, data, policies, rejects, is_json):
-    """Aggregate one batch of whole lines and store it with its checkpoint and volume, all or nothing.
-    Lines already counted (Azure repeats some, in this blob or another one of the lateness window) are
-    told by the request digests remembered per account and hour."""
-    before = rejects.count
-    near = (hour - HOUR * LATENESS_HOURS, hour + HOUR * LATENESS_HOURS)
-    engine = Aggregator(policies)
-    recent = SeenRequests.objects.filter(account=account, hour__range=near)
-    engine.know(b"".join(bytes(row.digests) for row in recent))
-    lines = engine.add_text(data, rejects, is_json=is_json)
-    rows = engine.close()
-    raw = len(data)
-    billable = int(raw * JSON_BILLABLE_FACTOR) if is_json else raw
-    fields = list(rows[0]) if rows else []
-    batch = _fold_batch(account, rows, f"{container}/{info.name}")
-    saved = {
-        "lines": lines, "rejected": rejects.count - before, "duplicates": engine.duplicates,
-        "bytes_read": consumed,
-    }  # fmt: skip
-    for _attempt in range(3):  # a unique-constraint race with another blob's batch: look again
-        try:
-            with transaction.atomic():
-                if not _advance(account, container, info, offset, consumed, lines):
-                    raise _Lost
-                saved["records"], agg_bytes = _merge_stored(account, batch, fields)
-                _add_volume(account, hour.date(), saved, raw, billable, agg_bytes)
-                _remember(account, hour, engine.fresh_digests())
-            return saved
-        except _Lost:
-            return None
-        except IntegrityError:
-            continue
-    return None
-
-
-def _fold_batch(account, rows, source):
-    """The batch's aggregates, one per (kind, window, group key) (the engine may name two keys alike)."""
-    folded = {}
-    for row in rows:
-        aggregate = _aggregate(account, row, source)
-        if aggregate.slot in folded:
-            folded[aggregate.slot].merge(aggregate)
-        else:
-            folded[aggregate.slot] = aggregate
-    return folded
-
-
-def _merge_stored(account, batch, fields):
-    """Merge the batch into the rows of the same groups, insert the rest: (records added, bytes added)."""
-    stored = _stored_rows(account, batch)
-    added, merged, grown = [], [], 0
-    for slot, aggregate in batch.items():
-        row = stored.get(slot)
-        if row is None:
-            aggregate.pk = None  # a retried attempt may have set it before rolling back
-            added.append(aggregate)
-            grown += serialized_size(aggregate.as_record(fields))
-            continue
-        before = serialized_size(row.as_record(fields))
-        row.merge(aggregate)
-        grown += serialized_size(row.as_record(fields)) - before
-        merged.append(row)
-    LogAggregate.objects.bulk_create(added)
-    LogAggregate.objects.bulk_update(merged, MERGED_FIELDS, batch_size=500)
-    return len(added), grown
-
-
-MERGED_FIELDS = (
-    *LogAggregate.SUMS, *LogAggregate.MINS, *LogAggregate.MAXS, "first_time", "last_time", "status_counts",
-    "distinct_objects", "sample_objects", "sample_request_ids",
-)  # fmt: skip
-
-
-def _stored_rows(account, batch, chunk=500):
-    """The stored rows of the batch's groups, locked until the transaction ends; a query per 500 groups."""
-    keys = sorted({key for _, _, key in batch})
-    stored = {}
-    for i in range(0, len(keys), chunk):
-        rows = (
-            LogAggregate.objects.select_for_update()
-            .filter(account=account, group_key__in=keys[i : i + chunk])
-            .exclude(group_key="")
-        )  # lets PostgreSQL use the partial unique index
-        stored.update((row.slot, row) for row in rows.order_by("pk"))
-    return stored
-
-
-class _Lost(Exception):
-    """The checkpoint moved under us: roll back this batch."""
-
-
-def _advance(account, container, info, offset, consumed, lines):
-    if offset == 0:
-        try:
-            with transaction.atomic():
-                BlobCheckpoint.objects.create(account=account, container=container, name=info.name,
-                                              etag=info.etag, consumed=consumed, lines=lines)  # fmt: skip
-            return True
-        except IntegrityError:
-            pass
-    moved = BlobCheckpoint.objects.filter(
-        account=account, container=container, name=info.name, consumed=offset
-    )
-    return bool(moved.update(etag=info.etag, consumed=offset + consumed, lines=F("lines") + lines))
-
-
-def _add_volume(account, day, saved, raw, billable, agg_bytes):
-    DailyVolume.objects.get_or_create(account=account, day=day)
-    DailyVolume.objects.filter(account=account, day=day).update(
-        raw_lines=F("raw_lines") + saved["lines"],
-        raw_bytes=F("raw_bytes") + raw,
-        billable_bytes=F("billable_bytes") + billable,
-        rejected_lines=F("rejected_lines") + saved["rejected"],
-        duplicate_lines=F("duplicate_lines") + saved["duplicates"],
-        aggregate_records=F("aggregate_records") + saved["records"],
-        aggregate_bytes=F("aggregate_bytes") + agg_bytes,
-    )
-
-
-def _remember(account, hour, digests):
-    if not digests:
-        return
-    row, _ = SeenRequests.objects.get_or_create(account=account, hour=hour)
-    SeenRequests.objects.filter(pk=row.pk).update(digests=bytes(row.digests) + digests)
-    SeenRequests.objects.filter(account=account, hour__lt=hour - timedelta(days=2)).delete()
-
-
-def _aware(text):
-    moment = datetime.fromisoformat(text.rstrip("Z")[:26])
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _aggregate(account, row, source):
-    values = {
-        k: v for k, v in row.items() if k not in ("window_start", "window_end", "first_time", "last_time")
-    }
-    return LogAggregate(
-        account=account,
-        window_start=_aware(row["window_start"]),
-        window_end=_aware(row["window_end"]),
-        first_time=_aware(row["first_time"]),
-        last_time=_aware(row["last_time"]),
-        source_blob=source[:1100],
-        group_key=LogAggregate.key_of(row),
-        **values,
-    )
-
-
-def _finish(run, status, totals=None, rejects=None, message=""):
-    totals = totals or {}
-    run.status, run.finished_at, run.message = status, timezone.now(), message[:2000]
-    for name in ("blobs_read", "bytes_read", "lines", "rejected", "duplicates", "records"):
-        setattr(run, name, totals.get(name, 0))
-    if rejects is not None:
-        run.rejected_samples = rejects.samples
-    run.save()
+def _finish(run, status, totals=None, samples=None, message=""):
+    fields = {name: (totals or {}).get(name, 0) for name in COUNTED}
+    if samples is not None:
+        fields["rejected_samples"] = samples
+    done = {"status": status, "finished_at": db_now(), "message": message[:2000]}
+    IngestRun.objects.filter(pk=run.pk).update(**done, **fields)

@@ -16,3 +16,16 @@ def azurite():
     service = azurite_process.start(TEST_ACCOUNTS)
     yield service
     service.stop()
+
+
+@pytest.fixture
+def azurite_keys(azurite, monkeypatch):
+    """Ingestion opens the test accounts with Azurite's keys (in production the key comes from ARM listKeys,
+    which the ARM simulator serves; these tests talk to Azurite alone)."""
+    from ascmon.azure import blobs
+
+    def access(account):
+        return blobs.BlobAccess(account.blob_endpoint, account.name, azurite.accounts[account.name])
+
+    monkeypatch.setattr("storage_logs.tasks.account_access", access)
+    return azurite

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from ascmon.simulator.storage_activity import classic_log_blobs, exfiltration_episode
-from storage_logs import charts, parse
+from storage_logs import charts, parse, store
 from storage_logs.aggregate import Aggregator
 from storage_logs.baseline import (
     HOUR,
@@ -21,8 +21,7 @@ from storage_logs.baseline import (
     ratio_text,
     summary_line,
 )
-from storage_logs.models import AggregationPolicy, LogAggregate
-from storage_logs.tasks import _aggregate
+from storage_logs.models import AggregationPolicy
 from tests import factories
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -132,7 +131,7 @@ def ingest_generated_logs(account, spec, episode, days=15):
         records = parse.records(blob.data.decode(), rejects)
         raw.extend(records)
         engine.add(records)
-    LogAggregate.objects.bulk_create(_aggregate(account, row, "generated") for row in engine.close())
+    store.save(account.id, engine)
     return raw
 
 
@@ -195,7 +194,9 @@ def test_exfiltration_alert_page_shows_the_principal_baseline_and_ratio_matching
         if (r[parse.RID], r[parse.OPC]) in seen:
             continue
         seen.add((r[parse.RID], r[parse.OPC]))
-        if parse.principal_of(r) == ("sas", episode.principal) and r[parse.OP].startswith(("Get", "List")):
+        if parse.principal_of(r) == ("sas_fields", episode.principal) and r[parse.OP].startswith(
+            ("Get", "List")
+        ):
             per_hour[f"{r[parse.DATE]}T{r[parse.HH]}"] += int(r[parse.RESP])
     start, end = floor_hour(episode.start), floor_hour(episode.end) + HOUR
     window_bytes = sum(v for h, v in per_hour.items() if start.isoformat()[:13] <= h < end.isoformat()[:13])

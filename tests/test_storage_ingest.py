@@ -13,7 +13,7 @@ from storage_logs.models import BlobCheckpoint, DailyVolume, IngestRun, LogAggre
 from storage_logs.tasks import ingest_account_hour, ingest_device
 from tests import factories
 
-pytestmark = [pytest.mark.peers]
+pytestmark = [pytest.mark.peers, pytest.mark.usefixtures("azurite_keys")]
 SUB = "00000000-0000-0000-0000-00000000a001"
 
 
@@ -63,14 +63,13 @@ HOUR = datetime(2026, 3, 2, 10, tzinfo=UTC)
 def test_an_ingested_hour_reconciles_with_its_raw_lines_and_a_rerun_adds_nothing(azurite):
     account, spec = make_account("ascmonlogs1", azurite)
     uploaded = load_account(access_of(account, azurite), spec, HOUR, HOUR + timedelta(hours=1), seed=11)
-    key = azurite.accounts[account.name]
-    ingest_account_hour(account.id, HOUR.isoformat(), account_key=key)
+    ingest_account_hour(account.id, HOUR.isoformat())
     first = stored_totals(account)
     assert first == raw_totals(blob.data for blob in uploaded)
-    ingest_account_hour(account.id, HOUR.isoformat(), account_key=key)
+    ingest_account_hour(account.id, HOUR.isoformat())
     assert stored_totals(account) == first
     run = IngestRun.objects.filter(account=account).first()
-    assert run.status == IngestRun.OK and run.blobs_read == 0
+    assert run.status == IngestRun.OK and run.blobs_read == 0 and run.lines == 0
     volume = DailyVolume.objects.get(account=account)
     assert volume.raw_lines == sum(blob.data.count(b"\n") for blob in uploaded)
     assert 0 < volume.aggregate_bytes < volume.raw_bytes
@@ -79,19 +78,19 @@ def test_an_ingested_hour_reconciles_with_its_raw_lines_and_a_rerun_adds_nothing
 @pytest.mark.django_db
 def test_a_grown_blob_resumes_at_its_offset_and_a_partial_line_waits(azurite):
     account, spec = make_account("ascmonlogs2", azurite)
-    access, key = access_of(account, azurite), azurite.accounts[account.name]
+    access = access_of(account, azurite)
     hour = HOUR + timedelta(days=1)
     (blob,) = classic_log_blobs(spec, hour, hour + timedelta(hours=1), seed=5)
     blobs.ensure_container(access, "$logs")
     half = len(blob.data) // 2  # almost surely mid-line
     blobs.upload_blob(access, "$logs", blob.name, blob.data[:half], blob.metadata)
-    ingest_account_hour(account.id, hour.isoformat(), account_key=key)
+    ingest_account_hour(account.id, hour.isoformat())
     checkpoint = BlobCheckpoint.objects.get(account=account)
     assert (
         0 < checkpoint.consumed <= half and blob.data[checkpoint.consumed - 1 : checkpoint.consumed] == b"\n"
     )
     blobs.upload_blob(access, "$logs", blob.name, blob.data, blob.metadata)
-    ingest_account_hour(account.id, hour.isoformat(), account_key=key)
+    ingest_account_hour(account.id, hour.isoformat())
     assert stored_totals(account) == raw_totals([blob.data])
     assert BlobCheckpoint.objects.get(account=account).consumed == len(blob.data)
 
@@ -99,10 +98,10 @@ def test_a_grown_blob_resumes_at_its_offset_and_a_partial_line_waits(azurite):
 @pytest.mark.django_db
 def test_repeated_and_late_lines_in_a_later_blob_do_not_change_the_totals(azurite):
     account, spec = make_account("ascmonlogs1", azurite)
-    access, key = access_of(account, azurite), azurite.accounts[account.name]
+    access = access_of(account, azurite)
     hour = HOUR + timedelta(days=2)
     uploaded = load_account(access, spec, hour, hour + timedelta(hours=1), seed=3)
-    ingest_account_hour(account.id, hour.isoformat(), account_key=key)
+    ingest_account_hour(account.id, hour.isoformat())
     before = stored_totals(account)
     lines = uploaded[0].data.splitlines(keepends=True)
     repeated = b"".join(lines[:25])  # Azure wrote these again, an hour later
@@ -110,7 +109,7 @@ def test_repeated_and_late_lines_in_a_later_blob_do_not_change_the_totals(azurit
     blobs.upload_blob(
         access, "$logs", f"blob/{later:%Y/%m/%d/%H}00/000000.log", repeated, uploaded[0].metadata
     )
-    ingest_account_hour(account.id, later.isoformat(), account_key=key)
+    ingest_account_hour(account.id, later.isoformat())
     assert stored_totals(account) == before
     run = IngestRun.objects.filter(account=account, hour=later).first()
     assert run.duplicates == 25 and run.records == 0
@@ -124,37 +123,48 @@ def test_diagnostic_logs_are_read_from_the_insights_containers(azurite):
     hour = HOUR + timedelta(days=3)
     uploaded = load_account(access_of(account, azurite), spec, hour, hour + timedelta(hours=1), seed=8)
     assert {blob.container for blob in uploaded} >= {"insights-logs-storageread"}
-    ingest_account_hour(account.id, hour.isoformat(), account_key=azurite.accounts[account.name])
+    ingest_account_hour(account.id, hour.isoformat())
     count, _ = stored_totals(account)
     assert count == raw_totals(blob.data for blob in uploaded)[0] > 0
 
 
 @pytest.mark.django_db
-def test_a_device_run_queues_the_lateness_window_of_each_logging_account(azurite, monkeypatch):
+def test_a_device_run_queues_each_hour_of_the_first_day_of_each_logging_account(azurite, monkeypatch):
     account, _ = make_account("ascmonlogs1", azurite)
     queued = []
     monkeypatch.setattr("storage_logs.tasks.async_task", lambda *args: queued.append(args))
     assert ingest_device(account.device_id, now=HOUR) == 25
-    assert queued[-1] == ("storage_logs.tasks.ingest_account_hour", account.id, HOUR.isoformat())
+    path, account_id, hour, run_id = queued[-1]
+    assert (path, account_id, hour) == (
+        "storage_logs.tasks.ingest_account_hour",
+        account.id,
+        HOUR.isoformat(),
+    )
+    assert IngestRun.objects.get(pk=run_id).status == IngestRun.QUEUED
 
 
 @pytest.mark.django_db
-def test_a_batch_is_dropped_when_another_worker_moved_the_checkpoint_first(azurite, monkeypatch):
-    from storage_logs import tasks
+def test_a_batch_another_worker_stored_first_is_dropped_and_the_hour_goes_on_from_its_checkpoint(
+    azurite, monkeypatch
+):
+    from storage_logs import store
 
     account, spec = make_account("ascmonlogs2", azurite)
     hour = HOUR + timedelta(days=4)
     load_account(access_of(account, azurite), spec, hour, hour + timedelta(hours=1), seed=6)
-    original = tasks._advance
+    original = store.store
 
-    def raced(account, container, info, offset, consumed, lines):
-        # Another worker on another machine stored this very batch a moment ago.
-        BlobCheckpoint.objects.update_or_create(
-            account=account, container=container, name=info.name, defaults={"consumed": offset + consumed}
-        )
-        return original(account, container, info, offset, consumed, lines)
+    def raced(batch, *args):
+        # Another worker on another machine stored this very batch a moment before this one.
+        for progress in batch.blobs.values():
+            BlobCheckpoint.objects.update_or_create(
+                account_id=batch.account_id, container=progress.container, name=progress.name,
+                defaults={"consumed": progress.end, "etag": progress.etag},
+            )  # fmt: skip
+        return original(batch, *args)
 
-    monkeypatch.setattr(tasks, "_advance", raced)
-    ingest_account_hour(account.id, hour.isoformat(), account_key=azurite.accounts[account.name])
+    monkeypatch.setattr(store, "store", raced)
+    ingest_account_hour(account.id, hour.isoformat())
     assert LogAggregate.objects.filter(account=account).count() == 0
     assert not DailyVolume.objects.filter(account=account).exists()
+    assert IngestRun.objects.get(account=account).status == IngestRun.OK

@@ -11,7 +11,7 @@ from storage_logs.models import DailyVolume, LogAggregate
 from storage_logs.tasks import ingest_account_hour
 from tests.test_storage_ingest import access_of, make_account
 
-pytestmark = [pytest.mark.peers]
+pytestmark = [pytest.mark.peers, pytest.mark.usefixtures("azurite_keys")]
 DAY = datetime(2026, 5, 4, tzinfo=UTC)
 
 
@@ -37,7 +37,6 @@ def upload(account, azurite, hour, lines):
 @pytest.mark.django_db
 def test_a_day_window_write_spanning_two_ingested_hours_is_one_row_equal_to_its_raw_lines(azurite):
     account, _ = make_account("ascmonlogs1", azurite)
-    key = azurite.accounts[account.name]
     first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
     raw = [
         write_line(first + timedelta(minutes=5), "r-1", 1000),
@@ -47,9 +46,9 @@ def test_a_day_window_write_spanning_two_ingested_hours_is_one_row_equal_to_its_
     for record in parse.records("".join(raw + raw2), parse.Rejects()):
         assert record[parse.OP] == "PutBlob"
     upload(account, azurite, first, raw)
-    ingest_account_hour(account.id, first.isoformat(), account_key=key)
+    ingest_account_hour(account.id, first.isoformat())
     upload(account, azurite, second, raw2)
-    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    ingest_account_hour(account.id, second.isoformat())
     (row,) = LogAggregate.objects.filter(account=account)
     assert (row.count, row.request_bytes, row.request_bytes_min, row.request_bytes_max) == (3, 8030, 30, 7000)
     assert row.status_counts == {"201": 3} and row.distinct_objects == 1
@@ -65,17 +64,17 @@ def writes_grouped_by_container(azurite):
         kind="write", defaults={"by_object": False, "window_minutes": 1440}
     )
     account, _ = make_account("ascmonlogs1", azurite)
-    return account, azurite.accounts[account.name], DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    return account, DAY + timedelta(hours=9), DAY + timedelta(hours=10)
 
 
 @pytest.mark.django_db
 def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
-    account, key, first, second = writes_grouped_by_container(azurite)
+    account, first, second = writes_grouped_by_container(azurite)
     upload(account, azurite, first, [write_line(first, "r-1", 10, "a"), write_line(first, "r-2", 10, "b")])
-    ingest_account_hour(account.id, first.isoformat(), account_key=key)
+    ingest_account_hour(account.id, first.isoformat())
     upload(account, azurite, second, [write_line(second, "r-3", 10, "b")])
-    ingest_account_hour(account.id, second.isoformat(), account_key=key)
-    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    ingest_account_hour(account.id, second.isoformat())
+    ingest_account_hour(account.id, second.isoformat())
     (row,) = LogAggregate.objects.filter(account=account)
     assert (row.count, row.distinct_objects) == (3, 2)
     volume = DailyVolume.objects.get(account=account)
@@ -85,11 +84,11 @@ def test_merged_objects_stay_exact_and_a_rerun_adds_nothing(azurite):
 
 @pytest.mark.django_db
 def test_distinct_objects_stay_exact_when_a_group_has_more_objects_than_samples(azurite):
-    account, key, first, second = writes_grouped_by_container(azurite)
+    account, first, second = writes_grouped_by_container(azurite)
     upload(account, azurite, first, [write_line(first, f"r-{o}", 10, o) for o in "abcd"])
-    ingest_account_hour(account.id, first.isoformat(), account_key=key)
+    ingest_account_hour(account.id, first.isoformat())
     upload(account, azurite, second, [write_line(second, f"s-{o}", 10, o) for o in "de"])
-    ingest_account_hour(account.id, second.isoformat(), account_key=key)
+    ingest_account_hour(account.id, second.isoformat())
     (row,) = LogAggregate.objects.filter(account=account)
     # a, b, c, d, then d again and e: five objects, though each batch kept only three samples
     assert (row.count, row.distinct_objects) == (6, 5)

@@ -141,6 +141,18 @@ def read_blob(access, container, name, offset=0) -> Iterator[bytes]:
 
 
 @_azure_errors
+def read_range(access, container, name, offset, length):
+    """`length` bytes of the blob from `offset` (fewer at its end; b"" past it)."""
+    blob = _client(access).get_blob_client(container, name)
+    try:
+        return blob.download_blob(offset=offset, length=length).readall()
+    except HttpResponseError as error:
+        if getattr(error, "status_code", None) == 416:
+            return b""
+        raise
+
+
+@_azure_errors
 def ensure_container(access, container):
     try:
         _client(access).create_container(container)

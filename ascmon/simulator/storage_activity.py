@@ -4,7 +4,9 @@ Everything is deterministic for a seed: each hour draws from its own Random seed
 hour), so any window can be generated on its own and gives the same lines. Classic lines carry the
 quirks of real Azure logs (docs/azure-formats.md §5.4): unquoted SAS URLs with `&amp;`, ETags written as
 `""…""` and `"&quot;…&quot;"`, raw quotes in authorization-detail JSON, IPs with and without port,
-`;` inside quoted user agents, repeated lines and lines delivered an hour late.
+`;` inside quoted user agents, repeated lines and lines delivered an hour late. As in Azure's logs, a SAS
+signature never appears (sig=XXXXX, §6.2a): classic lines keep only the token's other fields, Azure Monitor
+events the signature's SHA-256 in identity.tokenHash.
 """
 
 import hashlib
@@ -15,6 +17,8 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from storage_logs.parse import sas_fields
 
 HOUR = timedelta(hours=1)
 LINES_PER_BLOB = 20000
@@ -64,7 +68,8 @@ class Episode:
     bytes: int
     blobs: int
     auth_type: str  # "sas", "bearer" or "authenticated"
-    principal: str  # SAS signature hash, user principal name or account name
+    principal: str  # the SAS token's identity in classic logs (sas_identity), a UPN or an account name
+    signature_hash: str = ""  # the first 16 digits of SasSignature(…) in Azure Monitor events
 
 
 @dataclass
@@ -114,7 +119,7 @@ def principals(spec):
     """The usual population of an account, the same for every hour of a seed."""
     scale = PROFILE_SCALE.get(spec.profile, 1.0)
     digest = hashlib.sha256(spec.name.encode()).hexdigest()
-    sas_sig = f"{digest[:24]}%2Bpartner%3D"
+    sas_query = f"se=2030-01-01T00:00:00Z&sig={digest[:24]}%2Bpartner%3D&sp=rwl&sr=c&sv=2021-08-06"
     return [
         Principal(
             "app",
@@ -150,7 +155,7 @@ def principals(spec):
         ),
         Principal(
             "sas",
-            _sig_hash(sas_sig)[:16],
+            sas_identity(sas_query),
             "sas",
             ("198.51.100.23", "198.51.100.24"),
             (UA_EXPLORER,),
@@ -158,7 +163,7 @@ def principals(spec):
             (("PutBlob", 20), ("GetBlob", 70), ("ListBlobs", 10)),
             max(1, int(400 * scale)),
             night_factor=0.3,
-            sas_query=f"se=2030-01-01T00:00:00Z&sig={sas_sig}&sp=rwl&sr=c&sv=2021-08-06",
+            sas_query=sas_query,
         ),
         Principal(
             "anonymous",
@@ -180,6 +185,17 @@ def _sig_hash(signature):
     return hashlib.sha256(signature.encode()).hexdigest()
 
 
+def sas_identity(query):
+    """What ascmon calls a SAS token of classic logs: a digest of its visible fields (Azure writes the
+    signature as sig=XXXXX there)."""
+    return hashlib.sha256(sas_fields(query).encode()).hexdigest()[:16]
+
+
+def logged_query(query):
+    """A SAS query as Azure logs it: the signature replaced by XXXXX."""
+    return "&".join("sig=XXXXX" if part.startswith("sig=") else part for part in query.split("&"))
+
+
 def _episode_sig(account_name, seed):
     return hashlib.sha256(f"exfil:{account_name}:{seed}".encode()).hexdigest()[:32]
 
@@ -190,6 +206,7 @@ def exfiltration_episode(account_name, now, seed):
     end = (now - timedelta(hours=rng.randint(2, 5))).replace(second=0, microsecond=0)
     start = end - timedelta(minutes=rng.randint(20, 50))
     blobs = rng.randint(150, 400)
+    query = _episode_query(account_name, seed)
     return Episode(
         account_name=account_name,
         ip=f"185.220.101.{rng.randint(2, 250)}",
@@ -200,8 +217,13 @@ def exfiltration_episode(account_name, now, seed):
         bytes=blobs * rng.randint(4, 12) * 1024 * 1024,
         blobs=blobs,
         auth_type="sas",
-        principal=_sig_hash(_episode_sig(account_name, seed))[:16],
+        principal=sas_identity(query),
+        signature_hash=_sig_hash(_episode_sig(account_name, seed))[:16],
     )
+
+
+def _episode_query(account_name, seed):
+    return f"se=2031-01-01T00:00:00Z&sig={_episode_sig(account_name, seed)}&sp=rl&sr=c&sv=2021-08-06"
 
 
 def _activity(hour):
@@ -299,7 +321,7 @@ def _episode_requests(spec, episode, hour, seed):
         (episode.container,),
         (("GetBlob", 1),),
         0,
-        sas_query=f"se=2031-01-01T00:00:00Z&sig={_episode_sig(spec.name, seed)}&sp=rl&sr=c&sv=2021-08-06",
+        sas_query=_episode_query(spec.name, seed),
     )
     out = []
     for index in range(episode.blobs):
@@ -389,7 +411,7 @@ def _url(spec, r):
         url = f"{base}/{r.obj}"
     if r.auth == "sas":
         # Real SAS lines: the URL is not quoted but its `&` are written as `&amp;`.
-        joined = f"{url}{'&' if '?' in url else '?'}{r.sas_query}&timeout=901"
+        joined = f"{url}{'&' if '?' in url else '?'}{logged_query(r.sas_query)}&timeout=901"
         return joined.replace("&", "&amp;")
     return _q(url)
 
@@ -528,7 +550,7 @@ def monitor_record(spec, r):
         "location": "westeurope",
         "protocol": "HTTPS",
         "resourceType": "Microsoft.Storage/storageAccounts/blobServices",
-        "uri": f"{base}/{r.obj}" if r.obj else f"{base}?restype=container&comp=list",
+        "uri": _monitor_uri(base, r),
         "identity": _identity(spec, r),
         "properties": {
             "accountName": spec.name,
@@ -544,6 +566,13 @@ def monitor_record(spec, r):
             "tlsVersion": "TLS 1.2",
         },
     }
+
+
+def _monitor_uri(base, r):
+    uri = f"{base}/{r.obj}" if r.obj else f"{base}?restype=container&comp=list"
+    if r.auth == "sas":
+        uri += f"{'&' if '?' in uri else '?'}{logged_query(r.sas_query)}"
+    return uri
 
 
 def monitor_log_blobs(spec, start, end, seed, episode=None):

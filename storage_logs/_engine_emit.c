@@ -1,0 +1,787 @@
+/* Groups leave the engine as rows ready to store: PostgreSQL COPY text, tuples for executemany, or only
+ * their figures (reduce_logs, the policy preview). Each row carries its export size (aggregate.export) and
+ * its group key (16 bytes of SHA-256 over the policy and the group's key fields). Before a batch is
+ * stored, the rows already stored for its groups are merged in (`absorb`), so a row is written once with
+ * its final values. */
+#include "_engine_core.h"
+
+static const char *const KIND_NAMES[NKINDS] = {"read", "write", "delete", "other"};
+
+static const char *const COLUMNS[] = {
+    "account_id", "kind", "window_start", "window_end", "operation", "status_class", "auth_type",
+    "principal_kind", "principal_id", "principal_label", "upn", "app_id", "client_ip", "user_agent",
+    "container", "object_key", "count", "first_time", "last_time", "request_bytes", "request_bytes_min",
+    "request_bytes_max", "response_bytes", "response_bytes_min", "response_bytes_max", "latency_ms_sum",
+    "latency_ms_min", "latency_ms_max", "server_ms_sum", "server_ms_min", "server_ms_max", "status_counts",
+    "distinct_objects", "sample_objects", "sample_request_ids", "object_digests", "group_key", "export_size",
+    NULL};
+
+PyObject *row_columns(void) {
+    PyObject *out = PyList_New(0);
+    for (int i = 0; out && COLUMNS[i]; i++) {
+        PyObject *name = PyUnicode_FromString(COLUMNS[i]);
+        if (!name || PyList_Append(out, name) < 0) { Py_XDECREF(name); Py_DECREF(out); return NULL; }
+        Py_DECREF(name);
+    }
+    PyObject *tuple = out ? PyList_AsTuple(out) : NULL;
+    Py_XDECREF(out);
+    return tuple;
+}
+
+/* ---------------------------------------------------------------- key fields and group keys */
+
+static void key_fields(const Engine *e, const Group *g, Span *f) {
+    for (int i = 0; i < WIDTH; i++) f[i] = (Span){"", 0};
+    const char *p = g->key + 1 + sizeof(int64_t);
+    for (int i = 0; i < e->nkey[g->kind]; i++) {
+        uint32_t len;
+        memcpy(&len, p, sizeof len);
+        f[e->key[g->kind][i]] = (Span){p + sizeof len, len};
+        p += sizeof len + len;
+    }
+}
+
+static int group_key16(Engine *e, Group *g) {
+    if (g->keyed) return 0;
+    Buf *b = &e->scratch;
+    b->n = 0;
+    int32_t head[3] = {e->width[g->kind], e->flags[g->kind], e->nkey[g->kind]};
+    if (buf_str(b, "ascmon-aggregate-1") < 0 || buf_put(b, head, sizeof head) < 0 ||
+        buf_put(b, e->key[g->kind], sizeof(int) * e->nkey[g->kind]) < 0 || buf_put(b, g->key, g->klen) < 0)
+        return PyErr_NoMemory(), -1;
+    uint8_t digest[32];
+    sha256(b->p, b->n, digest);
+    memcpy(g->key16, digest, 16);
+    g->keyed = 1;
+    return 0;
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) out[2 * i] = digits[p[i] >> 4], out[2 * i + 1] = digits[p[i] & 15];
+}
+
+/* keys(): the open groups' keys as 32 hex digits, one per line (bytes), in group order. */
+PyObject *Engine_keys(Engine *e, PyObject *unused) {
+    if (!e->ready) return PyErr_Format(PyExc_RuntimeError, "Engine.__init__ was not called");
+    map_free(&e->by_key16);
+    if (map_init(&e->by_key16, 1024) < 0) return PyErr_NoMemory();
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(e->ng * 33));
+    if (!out) return NULL;
+    char *p = PyBytes_AS_STRING(out);
+    for (size_t i = 0; i < e->ng; i++) {
+        int inserted;
+        if (group_key16(e, &e->g[i]) < 0 ||
+            map_get(&e->by_key16, (const char *)e->g[i].key16, 16, (int32_t)i, &inserted) < 0) {
+            Py_DECREF(out);
+            return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+        }
+        hex_of(e->g[i].key16, 16, p + 33 * i);
+        p[33 * i + 32] = '\n';
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- merging stored rows */
+
+static int hex_key(PyObject *text, uint8_t out[16]) {
+    Py_ssize_t n;
+    const char *p = PyUnicode_Check(text) ? PyUnicode_AsUTF8AndSize(text, &n) : NULL;
+    if (!p) return 0;
+    int got = 0;
+    for (Py_ssize_t i = 0; i < n && got < 32; i++) {
+        char c = p[i];
+        if (c == '-') continue;
+        int v = ISDIGIT(c) ? c - '0' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') ? (c | 0x20) - 'a' + 10 : -1;
+        if (v < 0) return 0;
+        if (got % 2 == 0) out[got / 2] = (uint8_t)(v << 4);
+        else out[got / 2] |= (uint8_t)v;
+        got++;
+    }
+    return got == 32;
+}
+
+static int text_arg(PyObject *o, Span *s) {
+    Py_ssize_t n;
+    const char *p = PyUnicode_Check(o) ? PyUnicode_AsUTF8AndSize(o, &n) : NULL;
+    if (!p) return 0;
+    *s = (Span){p, n};
+    return 1;
+}
+
+static int absorb_statuses(Engine *e, Group *g, Span json) {
+    J j = {json.p, json.p + json.n};
+    j_ws(&j);
+    if (j.p >= j.e || *j.p != '{') return 0;
+    j.p++;
+    j_ws(&j);
+    if (j.p < j.e && *j.p == '}') return 1;
+    for (;;) {
+        Span raw, code;
+        int plain;
+        if (!j_string(&j, &raw, &plain)) return 0;
+        e->text2.n = 0;
+        if (plain) code = raw;
+        else if (buf_reserve(&e->text2, raw.n * 4 + 8) < 0 || !j_decode(raw, &e->text2, &code)) return 0;
+        j_ws(&j);
+        if (j.p >= j.e || *j.p != ':') return 0;
+        j.p++;
+        j_ws(&j);
+        const char *s = j.p;
+        while (j.p < j.e && ISDIGIT(*j.p)) j.p++;
+        int ok = 1;
+        int64_t n = to_int((Span){s, j.p - s}, &ok);
+        if (!ok || group_add_status(e, g, code, n) < 0) return PyErr_Occurred() ? -1 : 0;
+        j_ws(&j);
+        if (j.p < j.e && *j.p == ',') { j.p++; j_ws(&j); continue; }
+        return j.p < j.e && *j.p == '}';
+    }
+}
+
+/* a JSON array of strings: each decoded string is handed to take(e, g, text, n, arg) */
+static int absorb_strings(Engine *e, Group *g, Span json, int (*take)(Engine *, Group *, const char *, size_t)) {
+    J j = {json.p, json.p + json.n};
+    j_ws(&j);
+    if (j.p >= j.e || *j.p != '[') return 0;
+    j.p++;
+    j_ws(&j);
+    if (j.p < j.e && *j.p == ']') return 1;
+    for (;;) {
+        Span raw, text;
+        int plain;
+        if (!j_string(&j, &raw, &plain)) return 0;
+        e->text2.n = 0;
+        if (plain) text = raw;
+        else if (buf_reserve(&e->text2, raw.n * 4 + 8) < 0 || !j_decode(raw, &e->text2, &text)) return 0;
+        if (take(e, g, text.p, text.n) < 0) return -1;
+        j_ws(&j);
+        if (j.p < j.e && *j.p == ',') { j.p++; j_ws(&j); continue; }
+        return j.p < j.e && *j.p == ']';
+    }
+}
+
+static int take_sample(Engine *e, Group *g, const char *p, size_t n) { return group_offer_sample(e, g, p, n); }
+
+typedef struct { Span ids[SAMPLE_IDS]; int n; } StoredIds;
+static StoredIds *stored_ids;
+static int take_id(Engine *e, Group *g, const char *p, size_t n) {
+    (void)e, (void)g;
+    if (stored_ids->n < SAMPLE_IDS) {
+        char *copy = malloc(n ? n : 1);
+        if (!copy) return PyErr_NoMemory(), -1;
+        memcpy(copy, p, n);
+        stored_ids->ids[stored_ids->n++] = (Span){copy, (Py_ssize_t)n};
+    }
+    return 0;
+}
+
+/* One stored row (group_key, count, first_time, last_time, the twelve sums/mins/maxs in column order,
+ * status_counts, sample_objects, sample_request_ids as JSON text, object_digests, export_size) merged
+ * into its open group. */
+static int absorb_row(Engine *e, PyObject *row) {
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 21) {
+        PyErr_SetString(PyExc_TypeError, "a stored row is a tuple of 21 values");
+        return -1;
+    }
+    uint8_t key[16];
+    if (!hex_key(PyTuple_GET_ITEM(row, 0), key)) {
+        PyErr_SetString(PyExc_ValueError, "a stored row's group key is not 32 hex digits");
+        return -1;
+    }
+    int inserted;
+    int32_t gi = map_get(&e->by_key16, (const char *)key, 16, -1, &inserted);
+    if (gi < 0) {
+        PyErr_SetString(PyExc_KeyError, "a stored row whose group is not open (call keys() first)");
+        return -1;
+    }
+    Group *g = &e->g[gi];
+    int64_t n[13], first, last;
+    Span t1, t2;
+    for (int i = 0; i < 13; i++) {
+        n[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(row, i == 0 ? 1 : i + 3));
+        if (n[i] == -1 && PyErr_Occurred()) return -1;
+    }
+    if (!text_arg(PyTuple_GET_ITEM(row, 2), &t1) || !text_arg(PyTuple_GET_ITEM(row, 3), &t2) ||
+        !parse_time_us(t1, &first) || !parse_time_us(t2, &last)) {
+        PyErr_SetString(PyExc_ValueError, "a stored row's first or last time is not a time");
+        return -1;
+    }
+    int64_t count = g->count, sum[4];
+    memcpy(sum, g->sum, sizeof sum);
+    int overflow = checked_add64(&count, n[0]);
+    for (int i = 0; i < 4; i++) overflow |= checked_add64(&sum[i], n[1 + 3 * i]);
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError,
+                        "merging a batch into a stored aggregate would overflow a 64-bit sum; the batch is not stored");
+        return -1;
+    }
+    g->count = count;
+    memcpy(g->sum, sum, sizeof sum);
+    for (int i = 0; i < 4; i++) {
+        if (n[2 + 3 * i] < g->min[i]) g->min[i] = n[2 + 3 * i];
+        if (n[3 + 3 * i] > g->max[i]) g->max[i] = n[3 + 3 * i];
+    }
+    if (first < g->first) g->first = first;
+    if (last > g->last) g->last = last;
+    Span statuses, samples, ids;
+    if (!text_arg(PyTuple_GET_ITEM(row, 16), &statuses) || !text_arg(PyTuple_GET_ITEM(row, 17), &samples) ||
+        !text_arg(PyTuple_GET_ITEM(row, 18), &ids)) {
+        PyErr_SetString(PyExc_TypeError, "a stored row's status counts, samples and ids are JSON text");
+        return -1;
+    }
+    int r = absorb_statuses(e, g, statuses);
+    if (r > 0) r = absorb_strings(e, g, samples, take_sample);
+    StoredIds held = {.n = 0};
+    stored_ids = &held;
+    if (r > 0) r = absorb_strings(e, g, ids, take_id);
+    for (int i = held.n - 1; r > 0 && i >= 0; i--)
+        if (group_add_id(e, g, held.ids[i], 1) < 0) r = -1;
+    for (int i = 0; i < held.n; i++) free((void *)held.ids[i].p);
+    if (r <= 0) {
+        if (!r) PyErr_SetString(PyExc_ValueError, "a stored row's status counts, samples or ids are not the JSON ascmon writes");
+        return -1;
+    }
+    Py_buffer digests;
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(row, 19), &digests, PyBUF_SIMPLE) < 0) return -1;
+    for (Py_ssize_t i = 0; i + 8 <= digests.len; i += 8) {
+        uint64_t d;
+        memcpy(&d, (const char *)digests.buf + i, 8);
+        if (group_add_object(g, d) < 0) { PyBuffer_Release(&digests); PyErr_NoMemory(); return -1; }
+    }
+    PyBuffer_Release(&digests);
+    int64_t size = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 20));
+    if (size == -1 && PyErr_Occurred()) return -1;
+    g->old_size += size;
+    g->absorbed = 1;
+    return 0;
+}
+
+PyObject *Engine_absorb(Engine *e, PyObject *rows) {
+    if (!e->ready) return PyErr_Format(PyExc_RuntimeError, "Engine.__init__ was not called");
+    PyObject *it = PyObject_GetIter(rows);
+    if (!it) return NULL;
+    PyObject *row;
+    long long merged = 0;
+    while ((row = PyIter_Next(it))) {
+        int bad = absorb_row(e, row) < 0;
+        Py_DECREF(row);
+        if (bad) { Py_DECREF(it); return NULL; }
+        merged++;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return NULL;
+    return PyLong_FromLongLong(merged);
+}
+
+/* ---------------------------------------------------------------- JSON, COPY and times */
+
+static size_t json_len(const char *p, size_t n) {
+    size_t len = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') len += 1;
+        else if (c < 0x20) len += 5;
+    }
+    return len;
+}
+
+static int json_put(Buf *b, const char *p, size_t n) {
+    if (buf_reserve(b, json_len(p, n)) < 0) return -1;
+    char *o = b->p + b->n;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
+                        : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        if (esc) { memcpy(o, esc, 2); o += 2; }
+        else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        }
+        else *o++ = (char)c;
+    }
+    *o++ = '"';
+    b->n = o - b->p;
+    return 0;
+}
+
+static size_t digits_of(int64_t v) {
+    char tmp[24];
+    return (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+}
+
+/* COPY text format: backslash, tab, newline and carriage return escaped */
+static int copy_put(Buf *b, const char *p, size_t n) {
+    if (buf_reserve(b, n * 2) < 0) return -1;
+    char *o = b->p + b->n;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '\\') *o++ = '\\', *o++ = '\\';
+        else if (c == '\t') *o++ = '\\', *o++ = 't';
+        else if (c == '\n') *o++ = '\\', *o++ = 'n';
+        else if (c == '\r') *o++ = '\\', *o++ = 'r';
+        else *o++ = c;
+    }
+    b->n = o - b->p;
+    return 0;
+}
+
+static void civil(int64_t days, int *y, int *m, int *d) {
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+enum { T_COPY, T_DJANGO };
+
+/* microseconds since 1970 as PostgreSQL COPY text (always with microseconds, +00) or as Django stores a
+ * datetime in SQLite (str() of the naive UTC datetime: microseconds only when not zero) */
+static int time_text(int64_t us, int style, char *out) {
+    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    int micro = (int)(us - secs * 1000000);
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int rem = (int)(secs - days * 86400);
+    int y, m, d;
+    civil(days, &y, &m, &d);
+    int n = sprintf(out, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
+    if (style == T_COPY) n += sprintf(out + n, ".%06d+00", micro);
+    else if (micro) n += sprintf(out + n, ".%06d", micro);
+    return n;
+}
+
+/* ---------------------------------------------------------------- one row */
+
+enum { C_KIND, C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP, C_IP, C_UA, C_CONTAINER, C_OBJECT,
+       NTEXT };
+static const char *const TEXT_KEYS[NTEXT] = {NULL, "operation", NULL, NULL, "principal_kind", "principal_id",
+                                             "principal_label", "upn", "app_id", "client_ip", "user_agent",
+                                             "container", "object_key"};
+
+typedef struct {
+    Buf text[NTEXT];
+    Buf statuses, samples, ids, scratch;
+} RowBufs;
+
+static void rowbufs_free(RowBufs *r) {
+    for (int i = 0; i < NTEXT; i++) free(r->text[i].p);
+    free(r->statuses.p);
+    free(r->samples.p);
+    free(r->ids.p);
+    free(r->scratch.p);
+}
+
+static int percent_decoded(Span s, Buf *out) {
+    out->n = 0;
+    for (Py_ssize_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        int hi, lo;
+        if (c == '%' && i + 2 < s.n &&
+            (hi = ISDIGIT(s.p[i + 1]) ? s.p[i + 1] - '0' : ((s.p[i + 1] | 0x20) >= 'a' && (s.p[i + 1] | 0x20) <= 'f') ? (s.p[i + 1] | 0x20) - 'a' + 10 : -1) >= 0 &&
+            (lo = ISDIGIT(s.p[i + 2]) ? s.p[i + 2] - '0' : ((s.p[i + 2] | 0x20) >= 'a' && (s.p[i + 2] | 0x20) <= 'f') ? (s.p[i + 2] | 0x20) - 'a' + 10 : -1) >= 0) {
+            if (buf_byte(out, (char)(hi * 16 + lo)) < 0) return -1;
+            i += 2;
+        } else if (buf_byte(out, c) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* "SAS token (expires …, permissions …)" from a token's visible fields ("k=v&k=v", sorted) */
+static int sas_label(Engine *e, Span fields, Buf *out) {
+    Span se = {NULL, 0}, sp = {NULL, 0};
+    const char *p = fields.p, *end = fields.p + fields.n;
+    while (p < end) {
+        const char *amp = memchr(p, '&', end - p), *stop = amp ? amp : end;
+        if (stop - p >= 3 && memcmp(p, "se=", 3) == 0 && !se.p) se = (Span){p + 3, stop - p - 3};
+        if (stop - p >= 3 && memcmp(p, "sp=", 3) == 0 && !sp.p) sp = (Span){p + 3, stop - p - 3};
+        p = amp ? amp + 1 : end;
+    }
+    Buf raw = {0}, part = {0};
+    int bad = buf_str(&raw, "SAS token") < 0;
+    if (!bad && (se.p || sp.p)) bad = buf_str(&raw, " (") < 0;
+    if (!bad && se.p) bad = buf_str(&raw, "expires ") < 0 || percent_decoded(se, &part) < 0 || buf_put(&raw, part.p, part.n) < 0;
+    if (!bad && se.p && sp.p) bad = buf_str(&raw, ", ") < 0;
+    if (!bad && sp.p) bad = buf_str(&raw, "permissions ") < 0 || percent_decoded(sp, &part) < 0 || buf_put(&raw, part.p, part.n) < 0;
+    if (!bad && (se.p || sp.p)) bad = buf_byte(&raw, ')') < 0;
+    if (bad) PyErr_NoMemory();
+    int r = bad ? -1 : out_text(e, (Span){raw.p, (Py_ssize_t)raw.n}, 0, out);
+    free(raw.p);
+    free(part.p);
+    return r;
+}
+
+static int put_literal(Buf *b, const char *s) { b->n = 0; return buf_str(b, s); }
+
+/* The row's text columns in their output form, and its principal. */
+static int row_texts(Engine *e, Group *g, RowBufs *r) {
+    Span f[WIDTH];
+    key_fields(e, g, f);
+    int flags = e->flags[g->kind];
+    if (put_literal(&r->text[C_KIND], KIND_NAMES[g->kind]) < 0) return PyErr_NoMemory(), -1;
+    if (out_text(e, f[OP], 0, &r->text[C_OP]) < 0 || out_text(e, f[HCLASS], 0, &r->text[C_HCLASS]) < 0 ||
+        out_text(e, f[AUTH], 0, &r->text[C_AUTH]) < 0 || out_text(e, f[UPN], 1, &r->text[C_UPN]) < 0 ||
+        out_text(e, f[APPID], 1, &r->text[C_APP]) < 0 || out_text(e, f[IP], 0, &r->text[C_IP]) < 0 ||
+        out_text(e, f[UA], 1, &r->text[C_UA]) < 0 || out_text(e, f[CONTAINER], 1, &r->text[C_CONTAINER]) < 0 ||
+        out_text(e, (flags & POLICY_OBJECT) ? f[OBJECT] : (Span){"", 0}, 1, &r->text[C_OBJECT]) < 0)
+        return -1;
+    if (redact_signatures(&r->text[C_OBJECT]) < 0) return PyErr_NoMemory(), -1;
+    r->text[C_LABEL].n = 0;
+    if (!(flags & POLICY_PRINCIPAL)) {
+        r->text[C_PKIND].n = r->text[C_PID].n = 0;
+        return 0;
+    }
+    Span auth = f[AUTH];
+#define IS(s, lit) ((s).n == (Py_ssize_t)strlen(lit) && memcmp((s).p, lit, (s).n) == 0)
+    Span who = f[REQUESTER];
+    const char *kind = NULL;
+    if (IS(auth, "authenticated")) kind = "account";
+    else if (IS(auth, "bearer")) kind = "oauth", who = f[OID];
+    else if (IS(auth, "anonymous")) kind = "anonymous", who = (Span){"", 0};
+    else if (IS(auth, "sas")) {
+        Span sig = f[SIG];
+        if (sig.n && sig.p[0] == '#') {
+            kind = "sas";
+            who = (Span){sig.p + 1, sig.n - 1};
+        } else {
+            uint8_t digest[32];
+            char hex[32];
+            sha256(sig.p, sig.n, digest);
+            hex_of(digest, 8, hex);
+            r->text[C_PID].n = 0;
+            if (put_literal(&r->text[C_PKIND], "sas_fields") < 0 || buf_put(&r->text[C_PID], hex, 16) < 0)
+                return PyErr_NoMemory(), -1;
+            return sas_label(e, sig, &r->text[C_LABEL]);
+        }
+    }
+#undef IS
+    if (kind) {
+        if (put_literal(&r->text[C_PKIND], kind) < 0) return PyErr_NoMemory(), -1;
+    } else if (out_text(e, auth.n ? auth : (Span){"unknown", 7}, 0, &r->text[C_PKIND]) < 0) {
+        return -1;
+    }
+    return out_text(e, who, 1, &r->text[C_PID]);
+}
+
+static int status_cmp(const void *a, const void *b) {
+    const Status *x = a, *y = b;
+    int c = memcmp(x->code.p, y->code.p, x->code.n < y->code.n ? x->code.n : y->code.n);
+    return c ? c : (x->code.n > y->code.n) - (x->code.n < y->code.n);
+}
+
+/* status_counts, sample_objects and sample_request_ids as compact JSON */
+static int row_json(Engine *e, Group *g, RowBufs *r) {
+    qsort(g->st, g->nst, sizeof(Status), status_cmp);
+    Buf *b = &r->statuses;
+    b->n = 0;
+    if (buf_byte(b, '{') < 0) return PyErr_NoMemory(), -1;
+    for (int i = 0; i < g->nst; i++) {
+        char num[24];
+        if (out_text(e, (Span){g->st[i].code.p, g->st[i].code.n}, 0, &r->scratch) < 0) return -1;
+        if ((i && buf_byte(b, ',') < 0) || json_put(b, r->scratch.p, r->scratch.n) < 0 || buf_byte(b, ':') < 0 ||
+            buf_put(b, num, snprintf(num, sizeof num, "%lld", (long long)g->st[i].n)) < 0)
+            return PyErr_NoMemory(), -1;
+    }
+    if (buf_byte(b, '}') < 0) return PyErr_NoMemory(), -1;
+    b = &r->samples;
+    b->n = 0;
+    if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
+    for (int i = 0; i < g->nsamples; i++)
+        if ((i && buf_byte(b, ',') < 0) || json_put(b, g->samples[i].p, g->samples[i].n) < 0)
+            return PyErr_NoMemory(), -1;
+    if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
+    b = &r->ids;
+    b->n = 0;
+    if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
+    for (int i = 0; i < g->nids; i++) {
+        if (out_text(e, (Span){g->ids[i].p, g->ids[i].n}, 0, &r->scratch) < 0) return -1;
+        if ((i && buf_byte(b, ',') < 0) || json_put(b, r->scratch.p, r->scratch.n) < 0) return PyErr_NoMemory(), -1;
+    }
+    if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
+    return 0;
+}
+
+/* Bytes of aggregate.export(row) as one JSON line (see there: empty and derivable fields left out). */
+static int64_t export_size(const Group *g, const RowBufs *r) {
+    int64_t size = 2; /* {} and the newline, less the last comma */
+#define FIELD(key, vlen) (size += (int64_t)strlen(key) + 2 + 1 + (int64_t)(vlen) + 1)
+    FIELD("window_start", 22);
+    for (int i = C_OP; i < NTEXT; i++)
+        if (TEXT_KEYS[i] && r->text[i].n) FIELD(TEXT_KEYS[i], json_len(r->text[i].p, r->text[i].n));
+    FIELD("count", digits_of(g->count));
+    FIELD("first_time", 29);
+    static const char *const sums[4] = {"request_bytes", "response_bytes", "latency_ms_sum", "server_ms_sum"};
+    static const char *const mins[4] = {"request_bytes_min", "response_bytes_min", "latency_ms_min", "server_ms_min"};
+    static const char *const maxs[4] = {"request_bytes_max", "response_bytes_max", "latency_ms_max", "server_ms_max"};
+    for (int i = 0; i < 4; i++) FIELD(sums[i], digits_of(g->sum[i]));
+    if (g->count > 1) {
+        FIELD("last_time", 29);
+        for (int i = 0; i < 4; i++) FIELD(mins[i], digits_of(g->min[i])), FIELD(maxs[i], digits_of(g->max[i]));
+        FIELD("distinct_objects", digits_of((int64_t)group_distinct(g)));
+    }
+    FIELD("status_counts", r->statuses.n);
+    if (!r->text[C_OBJECT].n && g->nsamples) FIELD("sample_objects", r->samples.n);
+    if (g->nids) FIELD("sample_request_ids", r->ids.n);
+#undef FIELD
+    return size;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* the distinct objects' digests, sorted (8 bytes each, as stored) */
+static int row_digests(const Group *g, Buf *out) {
+    out->n = 0;
+    size_t n = group_distinct(g);
+    if (buf_reserve(out, n * 8 + 8) < 0) return -1;
+    uint64_t *d = (uint64_t *)out->p;
+    size_t k = 0;
+    if (g->objects) {
+        if (g->objects->has_zero) d[k++] = 0;
+        for (size_t i = 0; i < g->objects->cap; i++)
+            if (g->objects->slots[i]) d[k++] = g->objects->slots[i];
+    } else {
+        for (int i = 0; i < g->nobjects_inline; i++) d[k++] = g->objects_inline[i];
+    }
+    qsort(d, k, sizeof *d, u64_cmp);
+    out->n = k * 8;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- emit */
+
+enum { M_COPY, M_ROWS, M_STATS };
+
+typedef struct {
+    long long records, count, merged;
+    int64_t request, response, bytes, old_bytes;
+    long long kind_records[NKINDS], kind_count[NKINDS];
+    int64_t kind_bytes[NKINDS];
+} Totals;
+
+static int copy_row(Buf *out, const char *account, size_t alen, const Group *g, RowBufs *r, Buf *digests,
+                    int64_t size, int width) {
+    char t[48], hex[33];
+    static const int order[] = {C_KIND, -1, -2, C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP,
+                                C_IP, C_UA, C_CONTAINER, C_OBJECT};
+    if (buf_put(out, account, alen) < 0) return -1;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (buf_byte(out, '\t') < 0) return -1;
+        if (order[i] >= 0) {
+            if (copy_put(out, r->text[order[i]].p, r->text[order[i]].n) < 0) return -1;
+        } else {
+            int64_t minutes = g->start + (order[i] == -2 ? (width < 1440 ? width : 1440) : 0);
+            if (buf_put(out, t, time_text(minutes * 60000000LL, T_COPY, t)) < 0) return -1;
+        }
+    }
+    char num[32];
+#define NUM(v) (buf_byte(out, '\t') < 0 || buf_put(out, num, snprintf(num, sizeof num, "%lld", (long long)(v))) < 0)
+#define TIME(v) (buf_byte(out, '\t') < 0 || buf_put(out, t, time_text(v, T_COPY, t)) < 0)
+    if (NUM(g->count) || TIME(g->first) || TIME(g->last)) return -1;
+    for (int i = 0; i < 4; i++)
+        if (NUM(g->sum[i]) || NUM(g->min[i]) || NUM(g->max[i])) return -1;
+    if (buf_byte(out, '\t') < 0 || copy_put(out, r->statuses.p, r->statuses.n) < 0 || NUM(group_distinct(g)) ||
+        buf_byte(out, '\t') < 0 || copy_put(out, r->samples.p, r->samples.n) < 0 || buf_byte(out, '\t') < 0 ||
+        copy_put(out, r->ids.p, r->ids.n) < 0 || buf_str(out, "\t\\\\x") < 0 || buf_reserve(out, digests->n * 2) < 0)
+        return -1;
+    hex_of((const uint8_t *)digests->p, digests->n, out->p + out->n);
+    out->n += digests->n * 2;
+    hex_of(g->key16, 16, hex);
+    if (buf_byte(out, '\t') < 0 || buf_put(out, hex, 32) < 0 || NUM(size) || buf_byte(out, '\n') < 0) return -1;
+#undef NUM
+#undef TIME
+    return 0;
+}
+
+static PyObject *tuple_row(long long account, const Group *g, RowBufs *r, Buf *digests, int64_t size, int width) {
+    PyObject *row = PyTuple_New(38);
+    if (!row) return NULL;
+    int i = 0;
+    char t[48], hex[32];
+#define SET(o)                                    \
+    do {                                          \
+        PyObject *v_ = (o);                       \
+        if (!v_) { Py_DECREF(row); return NULL; } \
+        PyTuple_SET_ITEM(row, i++, v_);           \
+    } while (0)
+#define TEXT(b) SET(PyUnicode_DecodeUTF8((b).p ? (b).p : "", (Py_ssize_t)(b).n, "strict"))
+    SET(PyLong_FromLongLong(account));
+    TEXT(r->text[C_KIND]);
+    SET(PyUnicode_FromStringAndSize(t, time_text(g->start * 60000000LL, T_DJANGO, t)));
+    SET(PyUnicode_FromStringAndSize(t, time_text((g->start + (width < 1440 ? width : 1440)) * 60000000LL, T_DJANGO, t)));
+    static const int order[] = {C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP, C_IP, C_UA,
+                                C_CONTAINER, C_OBJECT};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) TEXT(r->text[order[k]]);
+    SET(PyLong_FromLongLong(g->count));
+    SET(PyUnicode_FromStringAndSize(t, time_text(g->first, T_DJANGO, t)));
+    SET(PyUnicode_FromStringAndSize(t, time_text(g->last, T_DJANGO, t)));
+    for (int k = 0; k < 4; k++) {
+        SET(PyLong_FromLongLong(g->sum[k]));
+        SET(PyLong_FromLongLong(g->min[k]));
+        SET(PyLong_FromLongLong(g->max[k]));
+    }
+    TEXT(r->statuses);
+    SET(PyLong_FromSize_t(group_distinct(g)));
+    TEXT(r->samples);
+    TEXT(r->ids);
+    SET(PyBytes_FromStringAndSize(digests->p ? digests->p : "", (Py_ssize_t)digests->n));
+    hex_of(g->key16, 16, hex);
+    SET(PyUnicode_FromStringAndSize(hex, 32));
+    SET(PyLong_FromLongLong(size));
+#undef TEXT
+#undef SET
+    return row;
+}
+
+/* Drops the emitted groups and the windows that ended before cutoff; -1 (nothing changed) when out of
+ * memory. */
+static int compact(Engine *e, const uint8_t *gone, int64_t cutoff, int all) {
+    Map groups, windows;
+    if (map_init(&groups, 1024) < 0) return -1;
+    if (map_init(&windows, 64) < 0) { map_free(&groups); return -1; }
+    const char **keys = malloc((e->ng ? e->ng : 1) * sizeof(char *));
+    if (!keys) goto fail;
+    size_t kept = 0, wkept = 0;
+    for (size_t i = 0; i < e->ng; i++) {
+        if (gone[i]) continue;
+        int inserted;
+        if (map_put(&groups, e->g[i].key, e->g[i].klen, (int32_t)kept, &inserted, &keys[kept]) < 0) goto fail;
+        kept++;
+    }
+    for (size_t i = 0; i < e->nw; i++) {
+        if (all || e->w[i].end < cutoff) continue;
+        char key[sizeof(int) + sizeof(int64_t)];
+        int inserted;
+        memcpy(key, &e->w[i].kind, sizeof(int));
+        memcpy(key + sizeof(int), &e->w[i].start, sizeof(int64_t));
+        if (map_get(&windows, key, sizeof key, (int32_t)wkept, &inserted) < 0) goto fail;
+        wkept++;
+    }
+    kept = 0;
+    for (size_t i = 0; i < e->ng; i++) {
+        if (gone[i]) { group_free(&e->g[i]); continue; }
+        e->g[kept] = e->g[i];
+        e->g[kept].key = keys[kept];
+        kept++;
+    }
+    free(keys);
+    map_free(&e->groups);
+    e->groups = groups;
+    e->ng = kept;
+    map_free(&e->by_key16);
+    wkept = 0;
+    for (size_t i = 0; i < e->nw; i++) {
+        if (all || e->w[i].end < cutoff) u64set_free(&e->w[i].seen);
+        else e->w[wkept++] = e->w[i];
+    }
+    map_free(&e->windows);
+    e->windows = windows;
+    e->nw = wkept;
+    e->last_wi = -1;
+    return 0;
+fail:
+    free(keys);
+    map_free(&groups);
+    map_free(&windows);
+    return -1;
+}
+
+/* emit(mode="copy"|"rows"|"stats", account_id=0, cutoff=None): close the groups whose window ends
+ * before `cutoff` (minutes since 1970; all when None) into rows. Returns (rows, totals): COPY text for
+ * PostgreSQL (bytes), a list of tuples in ROW_COLUMNS order, or None; totals is a dict. Nothing changes
+ * when it fails. */
+PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
+    if (!e->ready) return PyErr_Format(PyExc_RuntimeError, "Engine.__init__ was not called");
+    const char *mode_name = "rows";
+    long long account = 0;
+    PyObject *cutoff_arg = Py_None;
+    static char *kwlist[] = {"mode", "account_id", "cutoff", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sLO", kwlist, &mode_name, &account, &cutoff_arg)) return NULL;
+    int mode = !strcmp(mode_name, "copy") ? M_COPY : !strcmp(mode_name, "rows") ? M_ROWS
+             : !strcmp(mode_name, "stats") ? M_STATS : -1;
+    if (mode < 0) return PyErr_Format(PyExc_ValueError, "mode is copy, rows or stats");
+    int all = cutoff_arg == Py_None;
+    int64_t cutoff = all ? 0 : PyLong_AsLongLong(cutoff_arg);
+    if (!all && cutoff == -1 && PyErr_Occurred()) return NULL;
+    RowBufs r;
+    memset(&r, 0, sizeof r);
+    Buf copy = {0}, digests = {0};
+    Totals tot;
+    memset(&tot, 0, sizeof tot);
+    PyObject *rows = mode == M_ROWS ? PyList_New(0) : NULL, *out = NULL, *totals = NULL;
+    uint8_t *gone = calloc(e->ng ? e->ng : 1, 1);
+    char account_text[32];
+    size_t alen = (size_t)snprintf(account_text, sizeof account_text, "%lld", account);
+    if (!gone || (mode == M_ROWS && !rows)) goto fail;
+    for (size_t i = 0; i < e->ng; i++) {
+        Group *g = &e->g[i];
+        int width = e->width[g->kind];
+        if (!all && g->start + (width < 1440 ? width : 1440) >= cutoff) continue;
+        gone[i] = 1;
+        if (group_key16(e, g) < 0 || row_texts(e, g, &r) < 0 || row_json(e, g, &r) < 0) goto fail;
+        int64_t size = export_size(g, &r);
+        tot.records++;
+        tot.count += g->count;
+        tot.request += g->sum[0];
+        tot.response += g->sum[1];
+        tot.bytes += size;
+        tot.kind_records[g->kind]++;
+        tot.kind_count[g->kind] += g->count;
+        tot.kind_bytes[g->kind] += size;
+        if (g->absorbed) tot.merged++, tot.old_bytes += g->old_size;
+        if (mode == M_STATS) continue;
+        if (row_digests(g, &digests) < 0) { PyErr_NoMemory(); goto fail; }
+        if (mode == M_COPY) {
+            if (copy_row(&copy, account_text, alen, g, &r, &digests, size, width) < 0) { PyErr_NoMemory(); goto fail; }
+        } else {
+            PyObject *row = tuple_row(account, g, &r, &digests, size, width);
+            if (!row || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto fail; }
+            Py_DECREF(row);
+        }
+    }
+    out = mode == M_COPY ? PyBytes_FromStringAndSize(copy.p ? copy.p : "", (Py_ssize_t)copy.n)
+        : mode == M_ROWS ? Py_NewRef(rows) : Py_NewRef(Py_None);
+    PyObject *by_kind = PyDict_New();
+    for (int k = 0; by_kind && k < NKINDS; k++) {
+        PyObject *v = Py_BuildValue("(LLL)", tot.kind_records[k], tot.kind_count[k], (long long)tot.kind_bytes[k]);
+        if (!v || PyDict_SetItemString(by_kind, KIND_NAMES[k], v) < 0) { Py_XDECREF(v); Py_CLEAR(by_kind); }
+        else Py_DECREF(v);
+    }
+    totals = by_kind ? Py_BuildValue("{sLsLsLsLsLsLsLsN}", "records", tot.records, "count", tot.count,
+                                     "request_bytes", (long long)tot.request, "response_bytes", (long long)tot.response,
+                                     "aggregate_bytes", (long long)tot.bytes, "merged", tot.merged,
+                                     "stored_bytes_before", (long long)tot.old_bytes, "by_kind", by_kind)
+                     : NULL;
+    if (!out || !totals) goto fail;
+    if (compact(e, gone, cutoff, all) < 0) { PyErr_NoMemory(); goto fail; }
+    free(gone);
+    free(copy.p);
+    free(digests.p);
+    rowbufs_free(&r);
+    Py_XDECREF(rows);
+    PyObject *result = PyTuple_Pack(2, out, totals);
+    Py_DECREF(out);
+    Py_DECREF(totals);
+    return result;
+fail:
+    free(gone);
+    free(copy.p);
+    free(digests.p);
+    rowbufs_free(&r);
+    Py_XDECREF(rows);
+    Py_XDECREF(out);
+    Py_XDECREF(totals);
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    return NULL;
+}

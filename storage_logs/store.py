@@ -1,0 +1,269 @@
+"""Storing a batch of an account's logs: aggregates, request digests, checkpoints and volume, all or nothing.
+
+A batch is stored in one transaction that first locks the account's AccountIngest row, so the batches of
+one account are stored one at a time whatever process reads them (different accounts never wait on each
+other). Under that lock the batch checks that its blobs' checkpoints are still where it started reading
+(else another worker stored those lines: Conflict) and that no other worker counted any of its lines in
+the meantime (Conflict again); it then merges the stored rows of its groups into the engine's groups and
+writes every row once with its final values: on PostgreSQL a COPY into a temporary table and one
+INSERT … ON CONFLICT DO UPDATE, on SQLite one executemany of the same upsert.
+
+The merge itself is done by the engine (one implementation of "adding two aggregates"), not in SQL: merging
+status counts, samples and object digests in SQL cost about 50 µs a row on PostgreSQL here, against 15 µs
+for the plain upsert (bench/ingest_e2e.py measures the whole path).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from storage_logs.aggregate import LATENESS, ROW_COLUMNS, STORED_COLUMNS
+from storage_logs.models import (
+    AccountIngest,
+    BlobCheckpoint,
+    DailyVolume,
+    IngestRun,
+    LogAggregate,
+    SeenRequests,
+)
+
+TAIL_BYTES = 64
+
+# The statements, built from the model's own names only (never from data).
+_TABLE = LogAggregate._meta.db_table
+_COLUMNS = ", ".join(ROW_COLUMNS)
+_UPSERT = "ON CONFLICT (account_id, group_key) DO UPDATE SET " + ", ".join(
+    f"{name} = EXCLUDED.{name}" for name in ROW_COLUMNS if name not in ("account_id", "group_key")
+)
+_AS_TEXT = {"group_key", "first_time", "last_time", "status_counts", "sample_objects", "sample_request_ids"}
+_KEYS = "ascmon_batch_keys"
+_ROWS = "ascmon_batch_rows"
+_JOIN_KEYS = f" FROM {_TABLE} a JOIN {_KEYS} k ON a.group_key = k.group_key WHERE a.account_id = %s"
+SQL = {
+    "postgresql": {
+        "keys_table": f"CREATE TEMP TABLE IF NOT EXISTS {_KEYS} (group_key uuid) ON COMMIT DELETE ROWS",
+        "clear_keys": "TRUNCATE ascmon_batch_keys",  # the tests run inside one transaction
+        "copy_keys": f"COPY {_KEYS} (group_key) FROM STDIN",
+        "rows_table": " ".join(("CREATE TEMP TABLE IF NOT EXISTS", _ROWS, "ON COMMIT DELETE ROWS AS SELECT",
+                                _COLUMNS, "FROM", _TABLE, "WITH NO DATA")),
+        "clear_rows": "TRUNCATE ascmon_batch_rows",
+        "copy_rows": f"COPY {_ROWS} ({_COLUMNS}) FROM STDIN",
+        "upsert": " ".join(("INSERT INTO", _TABLE, f"({_COLUMNS}) SELECT", _COLUMNS, "FROM", _ROWS, _UPSERT)),
+        "stored": "SELECT " + ", ".join(f"a.{c}::text" if c in _AS_TEXT else f"a.{c}" for c in STORED_COLUMNS)
+        + _JOIN_KEYS,
+    },
+    "sqlite": {
+        "keys_table": f"CREATE TEMP TABLE IF NOT EXISTS {_KEYS} (group_key char(32))",
+        "clear_keys": "DELETE FROM ascmon_batch_keys",
+        "insert_key": "INSERT INTO ascmon_batch_keys VALUES (%s)",
+        "upsert": " ".join(("INSERT INTO", _TABLE, f"({_COLUMNS})", "VALUES",
+                            f"({', '.join(['%s'] * len(ROW_COLUMNS))})", _UPSERT)),
+        "stored": "SELECT " + ", ".join(f"a.{c}" for c in STORED_COLUMNS) + _JOIN_KEYS,
+    },
+}  # fmt: skip
+
+
+class Conflict(Exception):
+    """Another worker stored some of this batch's lines first: read again from the stored state."""
+
+
+@dataclass
+class BlobProgress:
+    """What a batch read of one blob: from `start` to `end`, where its checkpoint stood at `stored`."""
+
+    container: str
+    name: str
+    etag: str
+    stored: int  # the checkpoint's `consumed` when reading began (None: no checkpoint yet)
+    start: int
+    end: int
+    lines: int = 0
+    tail: bytes = b""
+
+
+@dataclass
+class Batch:
+    """Lines of one account-hour read since the last stored batch."""
+
+    account_id: int
+    hour: object
+    run_id: int
+    blobs: dict = field(default_factory=dict)  # (container, name) -> BlobProgress
+    raw_bytes: int = 0
+    billable_bytes: int = 0
+    lines: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+
+    def read(self, progress, data, lines, is_json):
+        """`data` (whole lines) of a blob was fed to the engine."""
+        key = (progress.container, progress.name)
+        held = self.blobs.setdefault(key, progress)
+        held.end += len(data)
+        held.lines += lines
+        held.tail = (held.tail + bytes(data[-TAIL_BYTES:]))[-TAIL_BYTES:]
+        self.raw_bytes += len(data)
+        self.billable_bytes += int(len(data) * JSON_BILLABLE_FACTOR) if is_json else len(data)
+        self.lines += lines
+
+    @property
+    def empty(self):
+        return not self.blobs
+
+
+# Log Analytics bills about 25 % less than the incoming JSON (docs/azure-formats.md §7)
+JSON_BILLABLE_FACTOR = 0.75
+
+
+def known_digests(account_id, hour):
+    """(digests, last id) of the lines counted in the hours near `hour`: repeats of them are dropped."""
+    rows = SeenRequests.objects.filter(account_id=account_id, hour__range=(hour - LATENESS, hour + LATENESS))
+    found = list(rows.order_by("id").values_list("id", "digests"))
+    return b"".join(bytes(digests) for _, digests in found), max((pk for pk, _ in found), default=0)
+
+
+def store(batch, aggregator, known_until, figures):
+    """Store the batch: returns (records added, rows merged, aggregate bytes added, new known_until). The
+    engine is emptied; on any error nothing is stored and the engine must be discarded."""
+    with transaction.atomic():
+        lock(batch.account_id)
+        _check_checkpoints(batch)
+        known_until = _check_repeats(batch, aggregator, known_until)
+        aggregator.absorb(_stored_rows(batch.account_id, aggregator.keys()))
+        rows, totals = aggregator.emit(
+            "copy" if connection.vendor == "postgresql" else "rows", batch.account_id
+        )
+        _write(rows)
+        digests = aggregator.take_fresh()
+        if digests:
+            seen = SeenRequests.objects.create(account_id=batch.account_id, hour=batch.hour, digests=digests)
+            known_until = seen.pk
+        _advance(batch)
+        added = totals["records"] - totals["merged"]
+        grown = totals["aggregate_bytes"] - totals["stored_bytes_before"]
+        _add_volume(batch, figures, added, grown)
+        IngestRun.objects.filter(pk=batch.run_id).update(heartbeat_at=timezone.now())
+        AccountIngest.objects.filter(account_id=batch.account_id).update(last_stored_at=timezone.now())
+    return added, totals["merged"], grown, known_until
+
+
+def save(account_id, aggregator):
+    """Merge the aggregator's open groups into the account's stored rows and write them (no checkpoints or
+    digests): for lines that were not read from the account's blobs, such as a bench's or a test's."""
+    with transaction.atomic():
+        lock(account_id)
+        aggregator.absorb(_stored_rows(account_id, aggregator.keys()))
+        rows, totals = aggregator.emit("copy" if connection.vendor == "postgresql" else "rows", account_id)
+        _write(rows)
+    return totals
+
+
+def lock(account_id):
+    """Wait for, then hold until the transaction ends, the account's AccountIngest row (on SQLite the
+    transaction already holds the database's write lock)."""
+    AccountIngest.objects.get_or_create(account_id=account_id)
+    return AccountIngest.objects.select_for_update().get(account_id=account_id)
+
+
+def _check_checkpoints(batch):
+    stored = {
+        (row.container, row.name): row.consumed
+        for row in BlobCheckpoint.objects.filter(
+            account_id=batch.account_id, name__in=[name for _, name in batch.blobs]
+        )
+    }
+    for key, progress in batch.blobs.items():
+        if stored.get(key) != progress.stored:
+            raise Conflict(f"{key[0]}/{key[1]}: stored at {stored.get(key)}, read from {progress.stored}")
+
+
+def _check_repeats(batch, aggregator, known_until):
+    newer = SeenRequests.objects.filter(
+        account_id=batch.account_id,
+        hour__range=(batch.hour - LATENESS, batch.hour + LATENESS),
+        id__gt=known_until,
+    ).order_by("id")
+    found = list(newer.values_list("id", "digests"))
+    if not found:
+        return known_until
+    digests = b"".join(bytes(d) for _, d in found)
+    if aggregator.intersects(digests):
+        raise Conflict("another worker counted some of these lines a moment ago")
+    aggregator.know(digests)
+    return found[-1][0]
+
+
+def _stored_rows(account_id, keys):
+    """The stored rows (STORED_COLUMNS) of these group keys."""
+    if not keys:
+        return []
+    sql = SQL[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(sql["keys_table"])
+        cursor.execute(sql["clear_keys"])
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(sql["copy_keys"]) as copy:
+                copy.write(b"\n".join(keys) + b"\n")
+        else:
+            cursor.executemany(sql["insert_key"], [(key.decode(),) for key in keys])
+        cursor.execute(sql["stored"], [account_id])
+        # SQLite's cursor hands datetime columns over as datetimes: the engine reads their text
+        return [(str(row[0]), row[1], str(row[2]), str(row[3]), *row[4:19], bytes(row[19]), row[20])
+                for row in cursor.fetchall()]  # fmt: skip
+
+
+def _write(rows):
+    """Insert new rows and overwrite merged ones, in one statement."""
+    if not rows:
+        return
+    sql = SQL[connection.vendor]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql["rows_table"])
+            cursor.execute(sql["clear_rows"])
+            with cursor.cursor.copy(sql["copy_rows"]) as copy:
+                copy.write(rows)
+            cursor.execute(sql["upsert"])
+        else:
+            cursor.executemany(sql["upsert"], rows)
+
+
+def _advance(batch):
+    """Move each blob's checkpoint to where the batch stopped (checked under the lock above)."""
+    for progress in batch.blobs.values():
+        fields = {"etag": progress.etag, "consumed": progress.end, "tail": progress.tail}
+        if progress.stored is None:
+            try:
+                with transaction.atomic():
+                    BlobCheckpoint.objects.create(
+                        account_id=batch.account_id, container=progress.container, name=progress.name,
+                        lines=progress.lines, **fields,
+                    )  # fmt: skip
+            except IntegrityError:
+                raise Conflict(
+                    f"{progress.container}/{progress.name} was checkpointed by another worker first"
+                )
+            continue
+        lines = F("lines") + progress.lines if progress.start == progress.stored else progress.lines
+        moved = BlobCheckpoint.objects.filter(
+            account_id=batch.account_id, container=progress.container, name=progress.name,
+            consumed=progress.stored,
+        ).update(lines=lines, **fields)  # fmt: skip
+        if not moved:
+            raise Conflict(f"{progress.container}/{progress.name} moved under this batch")
+
+
+def _add_volume(batch, figures, added, grown):
+    day = batch.hour.date()
+    DailyVolume.objects.get_or_create(account_id=batch.account_id, day=day)
+    DailyVolume.objects.filter(account_id=batch.account_id, day=day).update(
+        raw_lines=F("raw_lines") + batch.lines,
+        raw_bytes=F("raw_bytes") + batch.raw_bytes,
+        billable_bytes=F("billable_bytes") + batch.billable_bytes,
+        rejected_lines=F("rejected_lines") + figures["rejected"],
+        duplicate_lines=F("duplicate_lines") + figures["duplicates"],
+        aggregate_records=F("aggregate_records") + added,
+        aggregate_bytes=F("aggregate_bytes") + grown,
+    )
