@@ -29,7 +29,7 @@ typedef struct {
     Text ids[SAMPLE_IDS];
     Text sas; /* the SAS identity (visible fields, or '#' and the signature hash) */
     uint8_t key16[16];
-    int64_t old_size; /* export size of the stored row it was merged with */
+    int64_t old_size, old_billed; /* sizes of the stored row it was merged with */
 } Group;
 
 typedef struct { int kind; int64_t start, end; U64Set seen; } Window; /* repeats per window */

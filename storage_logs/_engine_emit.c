@@ -14,7 +14,7 @@ static const char *const COLUMNS[] = {
     "request_bytes_max", "response_bytes", "response_bytes_min", "response_bytes_max", "latency_ms_sum",
     "latency_ms_min", "latency_ms_max", "server_ms_sum", "server_ms_min", "server_ms_max", "status_counts",
     "distinct_objects", "sample_objects", "sample_request_ids", "object_digests", "group_key", "export_size",
-    NULL};
+    "billed_size", NULL};
 
 PyObject *row_columns(void) {
     PyObject *out = PyList_New(0);
@@ -176,11 +176,11 @@ static int take_id(Engine *e, Group *g, const char *p, size_t n) {
 }
 
 /* One stored row (group_key, count, first_time, last_time, the twelve sums/mins/maxs in column order,
- * status_counts, sample_objects, sample_request_ids as JSON text, object_digests, export_size) merged
+ * status_counts, sample_objects, sample_request_ids as JSON text, object_digests, export_size, billed_size) merged
  * into its open group. */
 static int absorb_row(Engine *e, PyObject *row) {
-    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 21) {
-        PyErr_SetString(PyExc_TypeError, "a stored row is a tuple of 21 values");
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 22) {
+        PyErr_SetString(PyExc_TypeError, "a stored row is a tuple of 22 values");
         return -1;
     }
     uint8_t key[16];
@@ -249,9 +249,10 @@ static int absorb_row(Engine *e, PyObject *row) {
         if (group_add_object(g, d) < 0) { PyBuffer_Release(&digests); PyErr_NoMemory(); return -1; }
     }
     PyBuffer_Release(&digests);
-    int64_t size = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 20));
-    if (size == -1 && PyErr_Occurred()) return -1;
+    int64_t size = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 20)), billed = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 21));
+    if ((size == -1 || billed == -1) && PyErr_Occurred()) return -1;
     g->old_size += size;
+    g->old_billed += billed;
     g->absorbed = 1;
     return 0;
 }
@@ -510,21 +511,25 @@ static int row_json(Engine *e, Group *g, RowBufs *r) {
     return 0;
 }
 
-/* Bytes of aggregate.export(row) as one JSON line (see there: empty and derivable fields left out). */
-static int64_t export_size(const Group *g, const RowBufs *r) {
-    int64_t size = 2; /* {} and the newline, less the last comma */
-#define FIELD(key, vlen) (size += (int64_t)strlen(key) + 2 + 1 + (int64_t)(vlen) + 1)
-    FIELD("window_start", 22);
+/* Bytes of aggregate.export(row) as one JSON line (see there: empty and derivable fields left out), and
+ * what Log Analytics would bill for it as a row (aggregate.billed_size: its values as text). */
+typedef struct { int64_t export, billed; } Sizes;
+
+static Sizes row_sizes(const Group *g, const RowBufs *r) {
+    Sizes s = {2, 0}; /* {} and the newline, less the last comma */
+#define FIELD2(key, vlen, blen) (s.export += (int64_t)strlen(key) + 2 + 1 + (int64_t)(vlen) + 1, s.billed += (int64_t)(blen))
+#define FIELD(key, vlen) FIELD2(key, vlen, vlen)
+    FIELD2("window_start", 22, 20);
     for (int i = C_OP; i < NTEXT; i++)
-        if (TEXT_KEYS[i] && r->text[i].n) FIELD(TEXT_KEYS[i], json_len(r->text[i].p, r->text[i].n));
+        if (TEXT_KEYS[i] && r->text[i].n) FIELD2(TEXT_KEYS[i], json_len(r->text[i].p, r->text[i].n), r->text[i].n);
     FIELD("count", digits_of(g->count));
-    FIELD("first_time", 29);
+    FIELD2("first_time", 29, 27);
     static const char *const sums[4] = {"request_bytes", "response_bytes", "latency_ms_sum", "server_ms_sum"};
     static const char *const mins[4] = {"request_bytes_min", "response_bytes_min", "latency_ms_min", "server_ms_min"};
     static const char *const maxs[4] = {"request_bytes_max", "response_bytes_max", "latency_ms_max", "server_ms_max"};
     for (int i = 0; i < 4; i++) FIELD(sums[i], digits_of(g->sum[i]));
     if (g->count > 1) {
-        FIELD("last_time", 29);
+        FIELD2("last_time", 29, 27);
         for (int i = 0; i < 4; i++) FIELD(mins[i], digits_of(g->min[i])), FIELD(maxs[i], digits_of(g->max[i]));
         FIELD("distinct_objects", digits_of((int64_t)group_distinct(g)));
     }
@@ -532,7 +537,8 @@ static int64_t export_size(const Group *g, const RowBufs *r) {
     if (!r->text[C_OBJECT].n && g->nsamples) FIELD("sample_objects", r->samples.n);
     if (g->nids) FIELD("sample_request_ids", r->ids.n);
 #undef FIELD
-    return size;
+#undef FIELD2
+    return s;
 }
 
 static int u64_cmp(const void *a, const void *b) {
@@ -565,13 +571,13 @@ enum { M_COPY, M_ROWS, M_STATS };
 
 typedef struct {
     long long records, count, merged;
-    int64_t request, response, bytes, old_bytes;
+    int64_t request, response, bytes, old_bytes, billed, old_billed;
     long long kind_records[NKINDS], kind_count[NKINDS];
     int64_t kind_bytes[NKINDS];
 } Totals;
 
 static int copy_row(Buf *out, const char *account, size_t alen, const Group *g, RowBufs *r, Buf *digests,
-                    int64_t size, int width) {
+                    Sizes size, int width) {
     char t[48], hex[33];
     static const int order[] = {C_KIND, -1, -2, C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP,
                                 C_IP, C_UA, C_CONTAINER, C_OBJECT};
@@ -598,14 +604,16 @@ static int copy_row(Buf *out, const char *account, size_t alen, const Group *g, 
     hex_of((const uint8_t *)digests->p, digests->n, out->p + out->n);
     out->n += digests->n * 2;
     hex_of(g->key16, 16, hex);
-    if (buf_byte(out, '\t') < 0 || buf_put(out, hex, 32) < 0 || NUM(size) || buf_byte(out, '\n') < 0) return -1;
+    if (buf_byte(out, '\t') < 0 || buf_put(out, hex, 32) < 0 || NUM(size.export) || NUM(size.billed) ||
+        buf_byte(out, '\n') < 0)
+        return -1;
 #undef NUM
 #undef TIME
     return 0;
 }
 
-static PyObject *tuple_row(long long account, const Group *g, RowBufs *r, Buf *digests, int64_t size, int width) {
-    PyObject *row = PyTuple_New(38);
+static PyObject *tuple_row(long long account, const Group *g, RowBufs *r, Buf *digests, Sizes size, int width) {
+    PyObject *row = PyTuple_New(39);
     if (!row) return NULL;
     int i = 0;
     char t[48], hex[32];
@@ -638,7 +646,8 @@ static PyObject *tuple_row(long long account, const Group *g, RowBufs *r, Buf *d
     SET(PyBytes_FromStringAndSize(digests->p ? digests->p : "", (Py_ssize_t)digests->n));
     hex_of(g->key16, 16, hex);
     SET(PyUnicode_FromStringAndSize(hex, 32));
-    SET(PyLong_FromLongLong(size));
+    SET(PyLong_FromLongLong(size.export));
+    SET(PyLong_FromLongLong(size.billed));
 #undef TEXT
 #undef SET
     return row;
@@ -730,16 +739,17 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
         if (!all && g->start + (width < 1440 ? width : 1440) >= cutoff) continue;
         gone[i] = 1;
         if (group_key16(e, g) < 0 || row_texts(e, g, &r) < 0 || row_json(e, g, &r) < 0) goto fail;
-        int64_t size = export_size(g, &r);
+        Sizes size = row_sizes(g, &r);
         tot.records++;
         tot.count += g->count;
         tot.request += g->sum[0];
         tot.response += g->sum[1];
-        tot.bytes += size;
+        tot.bytes += size.export;
+        tot.billed += size.billed;
         tot.kind_records[g->kind]++;
         tot.kind_count[g->kind] += g->count;
-        tot.kind_bytes[g->kind] += size;
-        if (g->absorbed) tot.merged++, tot.old_bytes += g->old_size;
+        tot.kind_bytes[g->kind] += size.export;
+        if (g->absorbed) tot.merged++, tot.old_bytes += g->old_size, tot.old_billed += g->old_billed;
         if (mode == M_STATS) continue;
         if (row_digests(g, &digests) < 0) { PyErr_NoMemory(); goto fail; }
         if (mode == M_COPY) {
@@ -758,10 +768,11 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
         if (!v || PyDict_SetItemString(by_kind, KIND_NAMES[k], v) < 0) { Py_XDECREF(v); Py_CLEAR(by_kind); }
         else Py_DECREF(v);
     }
-    totals = by_kind ? Py_BuildValue("{sLsLsLsLsLsLsLsN}", "records", tot.records, "count", tot.count,
+    totals = by_kind ? Py_BuildValue("{sLsLsLsLsLsLsLsLsLsN}", "records", tot.records, "count", tot.count,
                                      "request_bytes", (long long)tot.request, "response_bytes", (long long)tot.response,
-                                     "aggregate_bytes", (long long)tot.bytes, "merged", tot.merged,
-                                     "stored_bytes_before", (long long)tot.old_bytes, "by_kind", by_kind)
+                                     "aggregate_bytes", (long long)tot.bytes, "billed_bytes", (long long)tot.billed,
+                                     "merged", tot.merged, "stored_bytes_before", (long long)tot.old_bytes,
+                                     "stored_billed_before", (long long)tot.old_billed, "by_kind", by_kind)
                      : NULL;
     if (!out || !totals) goto fail;
     if (compact(e, gone, cutoff, all) < 0) { PyErr_NoMemory(); goto fail; }

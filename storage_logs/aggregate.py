@@ -63,6 +63,7 @@ ROW_COLUMNS = (
     "request_bytes_max", "response_bytes", "response_bytes_min", "response_bytes_max", "latency_ms_sum",
     "latency_ms_min", "latency_ms_max", "server_ms_sum", "server_ms_min", "server_ms_max", "status_counts",
     "distinct_objects", "sample_objects", "sample_request_ids", "object_digests", "group_key", "export_size",
+    "billed_size",
 )  # fmt: skip
 SETUP = "scripts/setup"
 
@@ -227,7 +228,7 @@ STORED_COLUMNS = (
     "request_bytes", "request_bytes_min", "request_bytes_max", "response_bytes", "response_bytes_min",
     "response_bytes_max", "latency_ms_sum", "latency_ms_min", "latency_ms_max", "server_ms_sum",
     "server_ms_min", "server_ms_max", "status_counts", "sample_objects", "sample_request_ids",
-    "object_digests", "export_size",
+    "object_digests", "export_size", "billed_size",
 )  # fmt: skip
 
 
@@ -248,7 +249,7 @@ def as_dict(row):
 # ---- the export format: what a log store would ingest for one aggregate --------------------------------
 
 DERIVED = ("kind", "window_end", "status_class", "auth_type")  # from operation, status_counts, principal
-INTERNAL = ("account_id", "object_digests", "group_key", "export_size")
+INTERNAL = ("account_id", "object_digests", "group_key", "export_size", "billed_size")
 _MEASURES = ("request_bytes", "response_bytes", "latency_ms", "server_ms")
 SINGLE = ("last_time", "distinct_objects", *(f"{name}_{end}" for name in _MEASURES for end in ("min", "max")))
 
@@ -277,3 +278,16 @@ def export(record):
 def serialized_size(record):
     """Bytes of the exported aggregate as one JSON line (the engine computes the same as `export_size`)."""
     return len(json.dumps(export(record), separators=(",", ":"), ensure_ascii=False).encode()) + 1
+
+
+def billed_size(record):
+    """What Log Analytics would bill for the exported aggregate as a row of a custom table: each column's
+    value as text (docs/log-pricing.md, billing rules); JSON columns as their JSON text. The engine computes
+    the same as `billed_size`."""
+    return sum(len(_as_text(value).encode()) for value in export(record).values())
+
+
+def _as_text(value):
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)

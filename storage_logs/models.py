@@ -186,6 +186,7 @@ class LogAggregate(models.Model):
     # way (by hand, in a test) gets a key of its own and never merges.
     group_key = models.UUIDField(default=uuid.uuid4, editable=False)
     export_size = models.PositiveIntegerField(default=0, help_text="bytes of the aggregate as one JSON line")
+    billed_size = models.PositiveIntegerField(default=0, help_text="bytes Log Analytics would bill for it")
 
     SAS_KINDS = ("sas", "sas_fields")  # told apart by the signature's hash, or by the token's visible fields
 
@@ -204,7 +205,8 @@ class LogAggregate(models.Model):
 
 
 class DailyVolume(models.Model):
-    """Per account and day: raw log lines and bytes read, aggregates stored, estimated billable size."""
+    """Per account and day: raw log lines and bytes read, aggregates stored, and what Log Analytics would
+    bill for each (storage_logs/billing.py)."""
 
     account = models.ForeignKey(
         "devices.StorageAccount", on_delete=models.CASCADE, related_name="daily_volumes"
@@ -217,6 +219,7 @@ class DailyVolume(models.Model):
     duplicate_lines = models.BigIntegerField(default=0)
     aggregate_records = models.BigIntegerField(default=0)
     aggregate_bytes = models.BigIntegerField(default=0)
+    aggregate_billable_bytes = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-day"]

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from storage_logs import billing
 from storage_logs.aggregate import LATENESS, ROW_COLUMNS, STORED_COLUMNS
 from storage_logs.models import (
     AccountIngest,
@@ -105,16 +106,12 @@ class Batch:
         held.lines += lines
         held.tail = (held.tail + bytes(data[-TAIL_BYTES:]))[-TAIL_BYTES:]
         self.raw_bytes += len(data)
-        self.billable_bytes += int(len(data) * JSON_BILLABLE_FACTOR) if is_json else len(data)
+        self.billable_bytes += billing.raw_billed(data, lines, is_json)
         self.lines += lines
 
     @property
     def empty(self):
         return not self.blobs
-
-
-# Log Analytics bills about 25 % less than the incoming JSON (docs/azure-formats.md §7)
-JSON_BILLABLE_FACTOR = 0.75
 
 
 def known_digests(account_id, hour):
@@ -143,7 +140,7 @@ def store(batch, aggregator, known_until, figures):
         _advance(batch)
         added = totals["records"] - totals["merged"]
         grown = totals["aggregate_bytes"] - totals["stored_bytes_before"]
-        _add_volume(batch, figures, added, grown)
+        _add_volume(batch, figures, added, grown, totals["billed_bytes"] - totals["stored_billed_before"])
         IngestRun.objects.filter(pk=batch.run_id).update(heartbeat_at=timezone.now())
         AccountIngest.objects.filter(account_id=batch.account_id).update(last_stored_at=timezone.now())
     return added, totals["merged"], grown, known_until
@@ -210,7 +207,7 @@ def _stored_rows(account_id, keys):
             cursor.executemany(sql["insert_key"], [(key.decode(),) for key in keys])
         cursor.execute(sql["stored"], [account_id])
         # SQLite's cursor hands datetime columns over as datetimes: the engine reads their text
-        return [(str(row[0]), row[1], str(row[2]), str(row[3]), *row[4:19], bytes(row[19]), row[20])
+        return [(str(row[0]), row[1], str(row[2]), str(row[3]), *row[4:19], bytes(row[19]), *row[20:])
                 for row in cursor.fetchall()]  # fmt: skip
 
 
@@ -255,7 +252,7 @@ def _advance(batch):
             raise Conflict(f"{progress.container}/{progress.name} moved under this batch")
 
 
-def _add_volume(batch, figures, added, grown):
+def _add_volume(batch, figures, added, grown, billed):
     day = batch.hour.date()
     DailyVolume.objects.get_or_create(account_id=batch.account_id, day=day)
     DailyVolume.objects.filter(account_id=batch.account_id, day=day).update(
@@ -266,4 +263,5 @@ def _add_volume(batch, figures, added, grown):
         duplicate_lines=F("duplicate_lines") + figures["duplicates"],
         aggregate_records=F("aggregate_records") + added,
         aggregate_bytes=F("aggregate_bytes") + grown,
+        aggregate_billable_bytes=F("aggregate_billable_bytes") + billed,
     )

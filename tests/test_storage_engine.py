@@ -14,7 +14,7 @@ import pytest
 
 from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, monitor_log_blobs
 from storage_logs import parse, reduce
-from storage_logs.aggregate import Aggregator
+from storage_logs.aggregate import Aggregator, billed_size, serialized_size
 from tests import data
 
 EXAMPLE_LINES = data.example_log_lines()
@@ -64,6 +64,15 @@ def test_the_engine_reads_microsofts_sample_lines_like_the_python_parser():
     # two of the samples share Microsoft's placeholder request id in one window: one counts as a repeat
     assert rejected == 0 and sum(row["count"] for row in rows) + duplicates == len(EXAMPLE_LINES)
     assert (rows, rejected, duplicates) == by_python(data.decode())
+
+
+def test_each_row_carries_its_export_and_billed_sizes_as_the_reference_functions_compute_them():
+    data = simulated_lines() + "".join(line + "\n" for line in EXAMPLE_LINES).encode() + monitor_lines()
+    rows, _, _ = by_engine(data)
+    assert len(rows) > 100
+    for row in rows:
+        assert row["export_size"] == serialized_size(row) and row["billed_size"] == billed_size(row)
+        assert 0 < row["billed_size"] < row["export_size"]
 
 
 MUTATIONS = [";", '"', "&amp;", "&#59;", "&x", "\r", "٣", "1234567890123456789", " ", "é", "\x00", ":",
