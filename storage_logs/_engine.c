@@ -510,7 +510,22 @@ static PyTypeObject EngineType = {
     .tp_doc = "Parse + aggregate engine for storage log lines (see storage_logs/aggregate.py).",
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_engine", NULL, -1, NULL};
+/* sha256(data) -> digest: the hash the engine keys groups and SAS tokens by (checked against hashlib) */
+static PyObject *module_sha256(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    uint8_t digest[32];
+    sha256(view.buf, (size_t)view.len, digest);
+    PyBuffer_Release(&view);
+    return PyBytes_FromStringAndSize((const char *)digest, 32);
+}
+
+static PyMethodDef module_methods[] = {
+    {"sha256", module_sha256, METH_O, "SHA-256 of bytes, as the engine computes it."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_engine", NULL, -1, module_methods};
 
 static int add_constants(PyObject *m) {
     static const char *fields[] = {"VER", "TIME", "DATE", "HH", "MM", "OP", "STATUS", "HTTP", "HCLASS", "E2E",

@@ -79,6 +79,8 @@ int html_unescape_fast(Span s, Buf *out);
 const char *const *legacy_entities(void);
 /* parse.redact on b's bytes: a sig= value other than XXXXX becomes XXXXX; -1 when out of memory */
 int redact_signatures(Buf *b);
+/* where "sig=" (any case) first appears in p[0..n), or NULL */
+const char *find_signature(const char *p, size_t n);
 
 /* ---- the parsers (_engine_parse.c): 1 when the line is of the usual shape and f[] is filled */
 int parse_classic(const char *s, const char *e, Span *f);

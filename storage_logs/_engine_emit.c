@@ -28,6 +28,9 @@ PyObject *row_columns(void) {
     return tuple;
 }
 
+enum { T_DJANGO };
+static int time_text(int64_t us, int style, char *out);
+
 /* ---------------------------------------------------------------- key fields and group keys */
 
 static void key_fields(const Engine *e, const Group *g, Span *f) {
@@ -61,24 +64,29 @@ static void hex_of(const uint8_t *p, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) out[2 * i] = digits[p[i] >> 4], out[2 * i + 1] = digits[p[i] & 15];
 }
 
-/* keys(): the open groups' keys as 32 hex digits, one per line (bytes), in group order. */
+/* keys(): the open groups' window starts (as Django stores them in SQLite) and keys (32 hex digits), a
+ * tab between, one group per line (bytes), in group order. */
 PyObject *Engine_keys(Engine *e, PyObject *unused) {
     if (!e->ready) return PyErr_Format(PyExc_RuntimeError, "Engine.__init__ was not called");
     map_free(&e->by_key16);
     if (map_init(&e->by_key16, 1024) < 0) return PyErr_NoMemory();
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(e->ng * 33));
-    if (!out) return NULL;
-    char *p = PyBytes_AS_STRING(out);
+    Buf b = {0};
     for (size_t i = 0; i < e->ng; i++) {
         int inserted;
-        if (group_key16(e, &e->g[i]) < 0 ||
-            map_get(&e->by_key16, (const char *)e->g[i].key16, 16, (int32_t)i, &inserted) < 0) {
-            Py_DECREF(out);
+        char line[96];
+        Group *g = &e->g[i];
+        if (group_key16(e, g) < 0 || map_get(&e->by_key16, (const char *)g->key16, 16, (int32_t)i, &inserted) < 0) {
+            free(b.p);
             return PyErr_Occurred() ? NULL : PyErr_NoMemory();
         }
-        hex_of(e->g[i].key16, 16, p + 33 * i);
-        p[33 * i + 32] = '\n';
+        int n = time_text(g->start * 60000000LL, T_DJANGO, line);
+        line[n++] = '\t';
+        hex_of(g->key16, 16, line + n);
+        line[n + 32] = '\n';
+        if (buf_put(&b, line, n + 33) < 0) { free(b.p); return PyErr_NoMemory(); }
     }
+    PyObject *out = PyBytes_FromStringAndSize(b.p ? b.p : "", (Py_ssize_t)b.n);
+    free(b.p);
     return out;
 }
 
@@ -276,7 +284,22 @@ PyObject *Engine_absorb(Engine *e, PyObject *rows) {
 
 /* ---------------------------------------------------------------- JSON, COPY and times */
 
+/* Bytes that JSON or COPY text escape, or that need decoding or checking (non-ASCII, '&', "sig="'s 's'). */
+static uint8_t SPECIAL[256];
+
+static void special_init(void) {
+    for (int c = 0; c < 256; c++) SPECIAL[c] = c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '&';
+}
+
+/* No byte here needs escaping, decoding or repairing. */
+static inline int plain_bytes(const char *p, size_t n) {
+    uint8_t any = 0;
+    for (size_t i = 0; i < n; i++) any |= SPECIAL[(uint8_t)p[i]];
+    return !any;
+}
+
 static size_t json_len(const char *p, size_t n) {
+    if (plain_bytes(p, n)) return n + 2;
     size_t len = n + 2;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
@@ -287,6 +310,14 @@ static size_t json_len(const char *p, size_t n) {
 }
 
 static int json_put(Buf *b, const char *p, size_t n) {
+    if (plain_bytes(p, n)) {
+        if (buf_reserve(b, n + 2) < 0) return -1;
+        b->p[b->n] = '"';
+        memcpy(b->p + b->n + 1, p, n);
+        b->p[b->n + n + 1] = '"';
+        b->n += n + 2;
+        return 0;
+    }
     if (buf_reserve(b, json_len(p, n)) < 0) return -1;
     char *o = b->p + b->n;
     *o++ = '"';
@@ -309,26 +340,27 @@ static int json_put(Buf *b, const char *p, size_t n) {
     return 0;
 }
 
-static size_t digits_of(int64_t v) {
+/* v in decimal into out (at least 21 bytes); returns the length */
+static int put_int(char *out, int64_t v) {
     char tmp[24];
-    return (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do tmp[n++] = (char)('0' + u % 10); while (u /= 10);
+    int len = 0;
+    if (v < 0) out[len++] = '-';
+    while (n) out[len++] = tmp[--n];
+    return len;
 }
 
-/* COPY text format: backslash, tab, newline and carriage return escaped */
-static int copy_put(Buf *b, const char *p, size_t n) {
-    if (buf_reserve(b, n * 2) < 0) return -1;
-    char *o = b->p + b->n;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (c == '\\') *o++ = '\\', *o++ = '\\';
-        else if (c == '\t') *o++ = '\\', *o++ = 't';
-        else if (c == '\n') *o++ = '\\', *o++ = 'n';
-        else if (c == '\r') *o++ = '\\', *o++ = 'r';
-        else *o++ = c;
-    }
-    b->n = o - b->p;
-    return 0;
+static size_t digits_of(int64_t v) {
+    size_t n = v < 0 ? 2 : 1;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    while (u >= 10) u /= 10, n++;
+    return n;
 }
+
+static inline void two_digits(char *out, int v) { out[0] = (char)('0' + v / 10), out[1] = (char)('0' + v % 10); }
+
 
 static void civil(int64_t days, int *y, int *m, int *d) {
     days += 719468;
@@ -342,8 +374,6 @@ static void civil(int64_t days, int *y, int *m, int *d) {
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-enum { T_COPY, T_DJANGO };
-
 /* microseconds since 1970 as PostgreSQL COPY text (always with microseconds, +00) or as Django stores a
  * datetime in SQLite (str() of the naive UTC datetime: microseconds only when not zero) */
 static int time_text(int64_t us, int style, char *out) {
@@ -353,9 +383,16 @@ static int time_text(int64_t us, int style, char *out) {
     int rem = (int)(secs - days * 86400);
     int y, m, d;
     civil(days, &y, &m, &d);
-    int n = sprintf(out, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
-    if (style == T_COPY) n += sprintf(out + n, ".%06d+00", micro);
-    else if (micro) n += sprintf(out + n, ".%06d", micro);
+    /* "YYYY-MM-DD HH:MM:SS" */
+    two_digits(out, y / 100), two_digits(out + 2, y % 100), out[4] = '-', two_digits(out + 5, m), out[7] = '-';
+    two_digits(out + 8, d), out[10] = ' ', two_digits(out + 11, rem / 3600), out[13] = ':';
+    two_digits(out + 14, rem / 60 % 60), out[16] = ':', two_digits(out + 17, rem % 60);
+    int n = 19;
+    if (micro) {
+        out[n++] = '.';
+        for (int i = 5, v = micro; i >= 0; i--, v /= 10) out[n + i] = (char)('0' + v % 10);
+        n += 6;
+    }
     return n;
 }
 
@@ -366,14 +403,16 @@ enum { C_KIND, C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP, C_
 static const char *const TEXT_KEYS[NTEXT] = {NULL, "operation", NULL, NULL, "principal_kind", "principal_id",
                                              "principal_label", "upn", "app_id", "client_ip", "user_agent",
                                              "container", "object_key"};
+static const int TEXT_KEY_LEN[NTEXT] = {0, 9, 0, 0, 14, 12, 15, 3, 6, 9, 10, 9, 10};
 
 typedef struct {
-    Buf text[NTEXT];
+    Span text[NTEXT]; /* each column's output form: the key's own bytes when plain, else in backing[] */
+    Buf backing[NTEXT];
     Buf statuses, samples, ids, scratch;
 } RowBufs;
 
 static void rowbufs_free(RowBufs *r) {
-    for (int i = 0; i < NTEXT; i++) free(r->text[i].p);
+    for (int i = 0; i < NTEXT; i++) free(r->backing[i].p);
     free(r->statuses.p);
     free(r->samples.p);
     free(r->ids.p);
@@ -421,24 +460,43 @@ static int sas_label(Engine *e, Span fields, Buf *out) {
     return r;
 }
 
-static int put_literal(Buf *b, const char *s) { b->n = 0; return buf_str(b, s); }
+static void put_literal(RowBufs *r, int column, const char *s) { r->text[column] = (Span){s, (Py_ssize_t)strlen(s)}; }
+
+/* A column's output form (out_text), without a copy when the raw bytes are already it. */
+static int text_col(Engine *e, RowBufs *r, int column, Span raw, int unescape) {
+    if (plain_bytes(raw.p, raw.n)) {
+        r->text[column] = raw;
+        return 0;
+    }
+    Buf *b = &r->backing[column];
+    if (out_text(e, raw, unescape, b) < 0) return -1;
+    r->text[column] = (Span){b->p ? b->p : "", (Py_ssize_t)b->n};
+    return 0;
+}
 
 /* The row's text columns in their output form, and its principal. */
-static int row_texts(Engine *e, Group *g, RowBufs *r) {
+static int row_texts(Engine *e, Group *g, RowBufs *r, int exact) {
     Span f[WIDTH];
     key_fields(e, g, f);
     int flags = e->flags[g->kind];
-    if (put_literal(&r->text[C_KIND], KIND_NAMES[g->kind]) < 0) return PyErr_NoMemory(), -1;
-    if (out_text(e, f[OP], 0, &r->text[C_OP]) < 0 || out_text(e, f[HCLASS], 0, &r->text[C_HCLASS]) < 0 ||
-        out_text(e, f[AUTH], 0, &r->text[C_AUTH]) < 0 || out_text(e, f[UPN], 1, &r->text[C_UPN]) < 0 ||
-        out_text(e, f[APPID], 1, &r->text[C_APP]) < 0 || out_text(e, f[IP], 0, &r->text[C_IP]) < 0 ||
-        out_text(e, f[UA], 1, &r->text[C_UA]) < 0 || out_text(e, f[CONTAINER], 1, &r->text[C_CONTAINER]) < 0 ||
-        out_text(e, (flags & POLICY_OBJECT) ? f[OBJECT] : (Span){"", 0}, 1, &r->text[C_OBJECT]) < 0)
+    put_literal(r, C_KIND, KIND_NAMES[g->kind]);
+    if (text_col(e, r, C_OP, f[OP], 0) < 0 || text_col(e, r, C_HCLASS, f[HCLASS], 0) < 0 ||
+        text_col(e, r, C_AUTH, f[AUTH], 0) < 0 || text_col(e, r, C_UPN, f[UPN], 1) < 0 ||
+        text_col(e, r, C_APP, f[APPID], 1) < 0 || text_col(e, r, C_IP, f[IP], 0) < 0 ||
+        text_col(e, r, C_UA, f[UA], 1) < 0 || text_col(e, r, C_CONTAINER, f[CONTAINER], 1) < 0)
         return -1;
-    if (redact_signatures(&r->text[C_OBJECT]) < 0) return PyErr_NoMemory(), -1;
-    r->text[C_LABEL].n = 0;
+    Span object = (flags & POLICY_OBJECT) ? f[OBJECT] : (Span){"", 0};
+    if (find_signature(object.p, object.n)) { /* stored object names never hold a SAS signature */
+        Buf *b = &r->backing[C_OBJECT];
+        if (out_text(e, object, 1, b) < 0) return -1;
+        if (redact_signatures(b) < 0) return PyErr_NoMemory(), -1;
+        r->text[C_OBJECT] = (Span){b->p ? b->p : "", (Py_ssize_t)b->n};
+    } else if (text_col(e, r, C_OBJECT, object, 1) < 0) {
+        return -1;
+    }
+    r->text[C_LABEL] = (Span){"", 0};
     if (!(flags & POLICY_PRINCIPAL)) {
-        r->text[C_PKIND].n = r->text[C_PID].n = 0;
+        r->text[C_PKIND] = r->text[C_PID] = (Span){"", 0};
         return 0;
     }
     Span auth = f[AUTH];
@@ -454,23 +512,24 @@ static int row_texts(Engine *e, Group *g, RowBufs *r) {
             kind = "sas";
             who = (Span){sig.p + 1, sig.n - 1};
         } else {
-            uint8_t digest[32];
+            uint8_t digest[32] = {0};
             char hex[32];
-            sha256(sig.p, sig.n, digest);
+            if (exact) sha256(sig.p, sig.n, digest);
             hex_of(digest, 8, hex);
-            r->text[C_PID].n = 0;
-            if (put_literal(&r->text[C_PKIND], "sas_fields") < 0 || buf_put(&r->text[C_PID], hex, 16) < 0)
-                return PyErr_NoMemory(), -1;
-            return sas_label(e, sig, &r->text[C_LABEL]);
+            Buf *id = &r->backing[C_PID], *label = &r->backing[C_LABEL];
+            id->n = 0;
+            if (buf_put(id, hex, 16) < 0) return PyErr_NoMemory(), -1;
+            put_literal(r, C_PKIND, "sas_fields");
+            r->text[C_PID] = (Span){id->p, 16};
+            if (sas_label(e, sig, label) < 0) return -1;
+            r->text[C_LABEL] = (Span){label->p ? label->p : "", (Py_ssize_t)label->n};
+            return 0;
         }
     }
 #undef IS
-    if (kind) {
-        if (put_literal(&r->text[C_PKIND], kind) < 0) return PyErr_NoMemory(), -1;
-    } else if (out_text(e, auth.n ? auth : (Span){"unknown", 7}, 0, &r->text[C_PKIND]) < 0) {
-        return -1;
-    }
-    return out_text(e, who, 1, &r->text[C_PID]);
+    if (kind) put_literal(r, C_PKIND, kind);
+    else if (text_col(e, r, C_PKIND, auth.n ? auth : (Span){"unknown", 7}, 0) < 0) return -1;
+    return text_col(e, r, C_PID, who, 1);
 }
 
 static int status_cmp(const void *a, const void *b) {
@@ -481,15 +540,19 @@ static int status_cmp(const void *a, const void *b) {
 
 /* status_counts, sample_objects and sample_request_ids as compact JSON */
 static int row_json(Engine *e, Group *g, RowBufs *r) {
-    qsort(g->st, g->nst, sizeof(Status), status_cmp);
+    if (g->nst > 1) qsort(g->st, g->nst, sizeof(Status), status_cmp);
     Buf *b = &r->statuses;
     b->n = 0;
     if (buf_byte(b, '{') < 0) return PyErr_NoMemory(), -1;
     for (int i = 0; i < g->nst; i++) {
         char num[24];
-        if (out_text(e, (Span){g->st[i].code.p, g->st[i].code.n}, 0, &r->scratch) < 0) return -1;
-        if ((i && buf_byte(b, ',') < 0) || json_put(b, r->scratch.p, r->scratch.n) < 0 || buf_byte(b, ':') < 0 ||
-            buf_put(b, num, snprintf(num, sizeof num, "%lld", (long long)g->st[i].n)) < 0)
+        Span code = {g->st[i].code.p, g->st[i].code.n};
+        if (!plain_bytes(code.p, code.n)) {
+            if (out_text(e, code, 0, &r->scratch) < 0) return -1;
+            code = (Span){r->scratch.p, (Py_ssize_t)r->scratch.n};
+        }
+        if ((i && buf_byte(b, ',') < 0) || json_put(b, code.p, code.n) < 0 || buf_byte(b, ':') < 0 ||
+            buf_put(b, num, put_int(num, g->st[i].n)) < 0)
             return PyErr_NoMemory(), -1;
     }
     if (buf_byte(b, '}') < 0) return PyErr_NoMemory(), -1;
@@ -504,8 +567,12 @@ static int row_json(Engine *e, Group *g, RowBufs *r) {
     b->n = 0;
     if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
     for (int i = 0; i < g->nids; i++) {
-        if (out_text(e, (Span){g->ids[i].p, g->ids[i].n}, 0, &r->scratch) < 0) return -1;
-        if ((i && buf_byte(b, ',') < 0) || json_put(b, r->scratch.p, r->scratch.n) < 0) return PyErr_NoMemory(), -1;
+        Span id = {g->ids[i].p, g->ids[i].n};
+        if (!plain_bytes(id.p, id.n)) {
+            if (out_text(e, id, 0, &r->scratch) < 0) return -1;
+            id = (Span){r->scratch.p, (Py_ssize_t)r->scratch.n};
+        }
+        if ((i && buf_byte(b, ',') < 0) || json_put(b, id.p, id.n) < 0) return PyErr_NoMemory(), -1;
     }
     if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
     return 0;
@@ -517,20 +584,30 @@ typedef struct { int64_t export, billed; } Sizes;
 
 static Sizes row_sizes(const Group *g, const RowBufs *r) {
     Sizes s = {2, 0}; /* {} and the newline, less the last comma */
-#define FIELD2(key, vlen, blen) (s.export += (int64_t)strlen(key) + 2 + 1 + (int64_t)(vlen) + 1, s.billed += (int64_t)(blen))
+#define FIELD2(key, vlen, blen) (s.export += (int64_t)sizeof(key) - 1 + 2 + 1 + (int64_t)(vlen) + 1, s.billed += (int64_t)(blen))
 #define FIELD(key, vlen) FIELD2(key, vlen, vlen)
     FIELD2("window_start", 22, 20);
     for (int i = C_OP; i < NTEXT; i++)
-        if (TEXT_KEYS[i] && r->text[i].n) FIELD2(TEXT_KEYS[i], json_len(r->text[i].p, r->text[i].n), r->text[i].n);
+        if (TEXT_KEYS[i] && r->text[i].n) {
+            s.export += TEXT_KEY_LEN[i] + 2 + 1 + (int64_t)json_len(r->text[i].p, r->text[i].n) + 1;
+            s.billed += r->text[i].n;
+        }
     FIELD("count", digits_of(g->count));
     FIELD2("first_time", 29, 27);
-    static const char *const sums[4] = {"request_bytes", "response_bytes", "latency_ms_sum", "server_ms_sum"};
-    static const char *const mins[4] = {"request_bytes_min", "response_bytes_min", "latency_ms_min", "server_ms_min"};
-    static const char *const maxs[4] = {"request_bytes_max", "response_bytes_max", "latency_ms_max", "server_ms_max"};
-    for (int i = 0; i < 4; i++) FIELD(sums[i], digits_of(g->sum[i]));
+    FIELD("request_bytes", digits_of(g->sum[0]));
+    FIELD("response_bytes", digits_of(g->sum[1]));
+    FIELD("latency_ms_sum", digits_of(g->sum[2]));
+    FIELD("server_ms_sum", digits_of(g->sum[3]));
     if (g->count > 1) {
         FIELD2("last_time", 29, 27);
-        for (int i = 0; i < 4; i++) FIELD(mins[i], digits_of(g->min[i])), FIELD(maxs[i], digits_of(g->max[i]));
+        FIELD("request_bytes_min", digits_of(g->min[0]));
+        FIELD("request_bytes_max", digits_of(g->max[0]));
+        FIELD("response_bytes_min", digits_of(g->min[1]));
+        FIELD("response_bytes_max", digits_of(g->max[1]));
+        FIELD("latency_ms_min", digits_of(g->min[2]));
+        FIELD("latency_ms_max", digits_of(g->max[2]));
+        FIELD("server_ms_min", digits_of(g->min[3]));
+        FIELD("server_ms_max", digits_of(g->max[3]));
         FIELD("distinct_objects", digits_of((int64_t)group_distinct(g)));
     }
     FIELD("status_counts", r->statuses.n);
@@ -576,39 +653,68 @@ typedef struct {
     int64_t kind_bytes[NKINDS];
 } Totals;
 
-static int copy_row(Buf *out, const char *account, size_t alen, const Group *g, RowBufs *r, Buf *digests,
-                    Sizes size, int width) {
-    char t[48], hex[33];
-    static const int order[] = {C_KIND, -1, -2, C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP,
-                                C_IP, C_UA, C_CONTAINER, C_OBJECT};
-    if (buf_put(out, account, alen) < 0) return -1;
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        if (buf_byte(out, '\t') < 0) return -1;
-        if (order[i] >= 0) {
-            if (copy_put(out, r->text[order[i]].p, r->text[order[i]].n) < 0) return -1;
-        } else {
-            int64_t minutes = g->start + (order[i] == -2 ? (width < 1440 ? width : 1440) : 0);
-            if (buf_put(out, t, time_text(minutes * 60000000LL, T_COPY, t)) < 0) return -1;
-        }
-    }
-    char num[32];
-#define NUM(v) (buf_byte(out, '\t') < 0 || buf_put(out, num, snprintf(num, sizeof num, "%lld", (long long)(v))) < 0)
-#define TIME(v) (buf_byte(out, '\t') < 0 || buf_put(out, t, time_text(v, T_COPY, t)) < 0)
-    if (NUM(g->count) || TIME(g->first) || TIME(g->last)) return -1;
-    for (int i = 0; i < 4; i++)
-        if (NUM(g->sum[i]) || NUM(g->min[i]) || NUM(g->max[i])) return -1;
-    if (buf_byte(out, '\t') < 0 || copy_put(out, r->statuses.p, r->statuses.n) < 0 || NUM(group_distinct(g)) ||
-        buf_byte(out, '\t') < 0 || copy_put(out, r->samples.p, r->samples.n) < 0 || buf_byte(out, '\t') < 0 ||
-        copy_put(out, r->ids.p, r->ids.n) < 0 || buf_str(out, "\t\\\\x") < 0 || buf_reserve(out, digests->n * 2) < 0)
-        return -1;
-    hex_of((const uint8_t *)digests->p, digests->n, out->p + out->n);
-    out->n += digests->n * 2;
-    hex_of(g->key16, 16, hex);
-    if (buf_byte(out, '\t') < 0 || buf_put(out, hex, 32) < 0 || NUM(size.export) || NUM(size.billed) ||
-        buf_byte(out, '\n') < 0)
-        return -1;
-#undef NUM
-#undef TIME
+/* PostgreSQL's binary COPY format: a signature, then per row the field count and each field as its
+ * length and bytes (integers big-endian; timestamptz as microseconds since 2000; jsonb as version 1 and
+ * its text; uuid as 16 bytes), then a trailer. No text to escape and nothing for the server to parse but
+ * the JSON columns. */
+static const char COPY_SIGNATURE[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+#define PG_EPOCH_US 946684800000000LL
+
+static inline char *be32(char *o, uint32_t v) {
+    o[0] = (char)(v >> 24), o[1] = (char)(v >> 16), o[2] = (char)(v >> 8), o[3] = (char)v;
+    return o + 4;
+}
+
+static inline char *be64(char *o, uint64_t v) { return be32(be32(o, (uint32_t)(v >> 32)), (uint32_t)v); }
+
+static inline char *field_bytes(char *o, const char *p, size_t n) {
+    o = be32(o, (uint32_t)n);
+    memcpy(o, p, n);
+    return o + n;
+}
+
+static inline char *field_int8(char *o, int64_t v) { return be64(be32(o, 8), (uint64_t)v); }
+static inline char *field_int4(char *o, int64_t v) { return be32(be32(o, 4), (uint32_t)v); }
+static inline char *field_time(char *o, int64_t us) { return field_int8(o, us - PG_EPOCH_US); }
+
+static inline char *field_jsonb(char *o, const Buf *json) {
+    o = be32(o, (uint32_t)json->n + 1);
+    *o++ = 1;
+    memcpy(o, json->p, json->n);
+    return o + json->n;
+}
+
+static int copy_row(Buf *out, int64_t account, const Group *g, RowBufs *r, Buf *digests, Sizes size,
+                    int width) {
+    static const int order[] = {C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP, C_IP, C_UA,
+                                C_CONTAINER, C_OBJECT};
+    size_t need = 2 + 40 * 4 + 23 * 8 + 16 + r->statuses.n + r->samples.n + r->ids.n + 3 + digests->n +
+                  r->text[C_KIND].n;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) need += r->text[order[i]].n;
+    if (buf_reserve(out, need) < 0) return -1;
+    char *o = out->p + out->n;
+    const int ncolumns = (int)(sizeof COLUMNS / sizeof COLUMNS[0]) - 1;
+    o[0] = (char)(ncolumns >> 8), o[1] = (char)ncolumns;
+    o += 2;
+    o = field_int8(o, account);
+    o = field_bytes(o, r->text[C_KIND].p, r->text[C_KIND].n);
+    o = field_time(o, g->start * 60000000LL);
+    o = field_time(o, (g->start + (width < 1440 ? width : 1440)) * 60000000LL);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        o = field_bytes(o, r->text[order[i]].p, r->text[order[i]].n);
+    o = field_int8(o, g->count);
+    o = field_time(o, g->first);
+    o = field_time(o, g->last);
+    for (int i = 0; i < 4; i++) o = field_int8(field_int8(field_int8(o, g->sum[i]), g->min[i]), g->max[i]);
+    o = field_jsonb(o, &r->statuses);
+    o = field_int4(o, (int64_t)group_distinct(g));
+    o = field_jsonb(o, &r->samples);
+    o = field_jsonb(o, &r->ids);
+    o = field_bytes(o, digests->p ? digests->p : "", digests->n);
+    o = field_bytes(o, (const char *)g->key16, 16);
+    o = field_int4(o, size.export);
+    o = field_int4(o, size.billed);
+    out->n = o - out->p;
     return 0;
 }
 
@@ -707,9 +813,9 @@ fail:
 }
 
 /* emit(mode="copy"|"rows"|"stats", account_id=0, cutoff=None): close the groups whose window ends
- * before `cutoff` (minutes since 1970; all when None) into rows. Returns (rows, totals): COPY text for
- * PostgreSQL (bytes), a list of tuples in ROW_COLUMNS order, or None; totals is a dict. Nothing changes
- * when it fails. */
+ * before `cutoff` (minutes since 1970; all when None) into rows. Returns (new rows, merged rows, totals):
+ * COPY text for PostgreSQL (bytes), lists of tuples in ROW_COLUMNS order, or None; merged rows are those
+ * of groups a stored row was absorbed into. Nothing changes when it fails. */
 PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
     if (!e->ready) return PyErr_Format(PyExc_RuntimeError, "Engine.__init__ was not called");
     const char *mode_name = "rows";
@@ -725,20 +831,22 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
     if (!all && cutoff == -1 && PyErr_Occurred()) return NULL;
     RowBufs r;
     memset(&r, 0, sizeof r);
-    Buf copy = {0}, digests = {0};
+    Buf copy[2] = {{0}, {0}}, digests = {0}; /* new rows, merged rows */
+    if (!SPECIAL['"']) special_init();
     Totals tot;
     memset(&tot, 0, sizeof tot);
-    PyObject *rows = mode == M_ROWS ? PyList_New(0) : NULL, *out = NULL, *totals = NULL;
+    PyObject *rows[2] = {NULL, NULL}, *out[2] = {NULL, NULL}, *totals = NULL, *result = NULL;
     uint8_t *gone = calloc(e->ng ? e->ng : 1, 1);
-    char account_text[32];
-    size_t alen = (size_t)snprintf(account_text, sizeof account_text, "%lld", account);
-    if (!gone || (mode == M_ROWS && !rows)) goto fail;
+    if (!gone || (mode == M_ROWS && (!(rows[0] = PyList_New(0)) || !(rows[1] = PyList_New(0))))) goto done;
     for (size_t i = 0; i < e->ng; i++) {
         Group *g = &e->g[i];
         int width = e->width[g->kind];
         if (!all && g->start + (width < 1440 ? width : 1440) >= cutoff) continue;
         gone[i] = 1;
-        if (group_key16(e, g) < 0 || row_texts(e, g, &r) < 0 || row_json(e, g, &r) < 0) goto fail;
+        /* figures only: no group key, and a SAS token's id is 16 hex digits whatever they are */
+        if ((mode != M_STATS && group_key16(e, g) < 0) || row_texts(e, g, &r, mode != M_STATS) < 0 ||
+            row_json(e, g, &r) < 0)
+            goto done;
         Sizes size = row_sizes(g, &r);
         tot.records++;
         tot.count += g->count;
@@ -751,17 +859,25 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
         tot.kind_bytes[g->kind] += size.export;
         if (g->absorbed) tot.merged++, tot.old_bytes += g->old_size, tot.old_billed += g->old_billed;
         if (mode == M_STATS) continue;
-        if (row_digests(g, &digests) < 0) { PyErr_NoMemory(); goto fail; }
+        if (row_digests(g, &digests) < 0) { PyErr_NoMemory(); goto done; }
+        int which = g->absorbed;
         if (mode == M_COPY) {
-            if (copy_row(&copy, account_text, alen, g, &r, &digests, size, width) < 0) { PyErr_NoMemory(); goto fail; }
+            if ((!copy[which].n && buf_put(&copy[which], COPY_SIGNATURE, sizeof COPY_SIGNATURE - 1) < 0) ||
+                copy_row(&copy[which], account, g, &r, &digests, size, width) < 0) {
+                PyErr_NoMemory();
+                goto done;
+            }
         } else {
             PyObject *row = tuple_row(account, g, &r, &digests, size, width);
-            if (!row || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto fail; }
+            if (!row || PyList_Append(rows[which], row) < 0) { Py_XDECREF(row); goto done; }
             Py_DECREF(row);
         }
     }
-    out = mode == M_COPY ? PyBytes_FromStringAndSize(copy.p ? copy.p : "", (Py_ssize_t)copy.n)
-        : mode == M_ROWS ? Py_NewRef(rows) : Py_NewRef(Py_None);
+    for (int k = 0; k < 2; k++) {
+        if (copy[k].n && buf_put(&copy[k], "\377\377", 2) < 0) goto done; /* the trailer */
+        out[k] = mode == M_COPY ? PyBytes_FromStringAndSize(copy[k].p ? copy[k].p : "", (Py_ssize_t)copy[k].n)
+               : mode == M_ROWS ? Py_NewRef(rows[k]) : Py_NewRef(Py_None);
+    }
     PyObject *by_kind = PyDict_New();
     for (int k = 0; by_kind && k < NKINDS; k++) {
         PyObject *v = Py_BuildValue("(LLL)", tot.kind_records[k], tot.kind_count[k], (long long)tot.kind_bytes[k]);
@@ -774,25 +890,15 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
                                      "merged", tot.merged, "stored_bytes_before", (long long)tot.old_bytes,
                                      "stored_billed_before", (long long)tot.old_billed, "by_kind", by_kind)
                      : NULL;
-    if (!out || !totals) goto fail;
-    if (compact(e, gone, cutoff, all) < 0) { PyErr_NoMemory(); goto fail; }
+    if (!out[0] || !out[1] || !totals) goto done;
+    if (compact(e, gone, cutoff, all) < 0) { PyErr_NoMemory(); goto done; }
+    result = PyTuple_Pack(3, out[0], out[1], totals);
+done:
     free(gone);
-    free(copy.p);
+    for (int k = 0; k < 2; k++) free(copy[k].p), Py_XDECREF(rows[k]), Py_XDECREF(out[k]);
     free(digests.p);
     rowbufs_free(&r);
-    Py_XDECREF(rows);
-    PyObject *result = PyTuple_Pack(2, out, totals);
-    Py_DECREF(out);
-    Py_DECREF(totals);
-    return result;
-fail:
-    free(gone);
-    free(copy.p);
-    free(digests.p);
-    rowbufs_free(&r);
-    Py_XDECREF(rows);
-    Py_XDECREF(out);
     Py_XDECREF(totals);
-    if (!PyErr_Occurred()) PyErr_NoMemory();
-    return NULL;
+    if (!result && !PyErr_Occurred()) PyErr_NoMemory();
+    return result;
 }

@@ -707,10 +707,13 @@ static const char *const SAS_NAMES[] = {"sv", "ss", "srt", "sp", "st", "se", "si
 typedef struct { char key[8]; int klen; Span value; } SasPair;
 
 static int sas_name(const char *p, Py_ssize_t n, char *lower) {
-    if (n < 2 || n > 5) return 0;
+    if (n < 2 || n > 5 || ((p[0] | 0x20) != 's' && (p[0] | 0x20) != 'r')) return 0;
     for (Py_ssize_t i = 0; i < n; i++) lower[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+    static size_t lengths[sizeof SAS_NAMES / sizeof SAS_NAMES[0]];
+    if (!lengths[0])
+        for (int i = 0; SAS_NAMES[i]; i++) lengths[i] = strlen(SAS_NAMES[i]);
     for (int i = 0; SAS_NAMES[i]; i++)
-        if ((size_t)n == strlen(SAS_NAMES[i]) && memcmp(lower, SAS_NAMES[i], n) == 0) return 1;
+        if ((size_t)n == lengths[i] && memcmp(lower, SAS_NAMES[i], n) == 0) return 1;
     return 0;
 }
 

@@ -92,18 +92,77 @@ static void sha256_block(uint32_t h[8], const uint8_t *p) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The same blocks with the CPU's SHA extensions (most x86-64 CPUs since 2017): about four times faster. */
+__attribute__((target("sha,sse4.1"))) static void sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t blocks) {
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    __m128i state1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);                                /* ABEF */
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);                                     /* CDGH */
+    for (; blocks--; p += 64) {
+        __m128i abef = state0, cdgh = state1, msg[4];
+        for (int r = 0; r < 16; r++) {
+            if (r < 4) {
+                msg[r] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * r)), mask);
+            } else {
+                __m128i t = _mm_sha256msg1_epu32(msg[r & 3], msg[(r + 1) & 3]);
+                t = _mm_add_epi32(t, _mm_alignr_epi8(msg[(r + 3) & 3], msg[(r + 2) & 3], 4));
+                msg[r & 3] = _mm_sha256msg2_epu32(t, msg[(r + 3) & 3]);
+            }
+            __m128i m = _mm_add_epi32(msg[r & 3], _mm_loadu_si128((const __m128i *)&K256[4 * r]));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, m);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, _mm_shuffle_epi32(m, 0x0E));
+        }
+        state0 = _mm_add_epi32(state0, abef);
+        state1 = _mm_add_epi32(state1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(state0, 0x1B);      /* FEBA */
+    state1 = _mm_shuffle_epi32(state1, 0xB1);   /* DCHG */
+    state0 = _mm_blend_epi16(tmp, state1, 0xF0); /* DCBA */
+    state1 = _mm_alignr_epi8(state1, tmp, 8);    /* ABEF */
+    _mm_storeu_si128((__m128i *)&h[0], state0);
+    _mm_storeu_si128((__m128i *)&h[4], state1);
+}
+
+static int has_sha_ni(void) {
+    static int known = -1;
+    if (known < 0) {
+        unsigned a, b, c, d;
+        known = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1) && __get_cpuid(1, &a, &b, &c, &d) &&
+                (c >> 19 & 1); /* SHA and SSE4.1 */
+    }
+    return known;
+}
+#endif
+
+static void sha256_blocks(uint32_t h[8], const uint8_t *p, size_t blocks) {
+#if defined(__x86_64__)
+    if (has_sha_ni()) {
+        sha256_blocks_ni(h, p, blocks);
+        return;
+    }
+#endif
+    for (; blocks--; p += 64) sha256_block(h, p);
+}
+
 void sha256(const void *data, size_t n, uint8_t out[32]) {
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     const uint8_t *p = data;
     size_t left = n;
-    for (; left >= 64; p += 64, left -= 64) sha256_block(h, p);
+    sha256_blocks(h, p, left / 64);
+    p += left / 64 * 64;
+    left %= 64;
     uint8_t tail[128] = {0};
     memcpy(tail, p, left);
     tail[left] = 0x80;
     size_t blocks = left + 9 > 64 ? 2 : 1;
     uint64_t bits = (uint64_t)n * 8;
     for (int i = 0; i < 8; i++) tail[blocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t i = 0; i < blocks; i++) sha256_block(h, tail + 64 * i);
+    sha256_blocks(h, tail, blocks);
     for (int i = 0; i < 8; i++)
         out[4 * i] = h[i] >> 24, out[4 * i + 1] = h[i] >> 16, out[4 * i + 2] = h[i] >> 8, out[4 * i + 3] = h[i];
 }
@@ -393,15 +452,15 @@ static int run_char(char c) {
     return c != '\t' && c != '\n' && c != '\f' && c != ' ' && c != '<' && c != '&' && c != '#' && c != ';';
 }
 
-static const struct { const char *text; char value; } SIMPLE[] = {
-    {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#x27;", '\''}, {"&#39;", '\''}, {NULL, 0}};
+static const struct { const char *text; int n; char value; } SIMPLE[] = {
+    {"&amp;", 5, '&'}, {"&lt;", 4, '<'}, {"&gt;", 4, '>'}, {"&quot;", 6, '"'}, {"&#x27;", 6, '\''}, {"&#39;", 5, '\''},
+    {NULL, 0, 0}};
 
 int entity_at(const char *p, const char *e, char *value) {
     for (int i = 0; SIMPLE[i].text; i++) {
-        size_t n = strlen(SIMPLE[i].text);
-        if ((size_t)(e - p) >= n && memcmp(p, SIMPLE[i].text, n) == 0) {
+        if (e - p >= SIMPLE[i].n && memcmp(p, SIMPLE[i].text, SIMPLE[i].n) == 0) {
             *value = SIMPLE[i].value;
-            return (int)n;
+            return SIMPLE[i].n;
         }
     }
     const char *r = p + 1;
@@ -443,10 +502,12 @@ static int sig_end(char c) {
 }
 
 static const char *find_sig(const char *p, const char *e) {
-    for (; e - p >= 4; p++)
-        if ((p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'g' && p[3] == '=') return p;
+    for (const char *q = p + 3; q < e && (q = memchr(q, '=', e - q)); q++)
+        if ((q[-3] | 0x20) == 's' && (q[-2] | 0x20) == 'i' && (q[-1] | 0x20) == 'g') return q - 3;
     return NULL;
 }
+
+const char *find_signature(const char *p, size_t n) { return find_sig(p, p + n); }
 
 int redact_signatures(Buf *b) {
     const char *p = b->p, *e = b->p + b->n;

@@ -198,22 +198,24 @@ class Aggregator:
         return self.figures["duplicates"]
 
     def keys(self):
-        """The open groups' keys (32 hex digits each), for reading their stored rows."""
-        return self._engine.keys().split()
+        """The open groups' window starts and keys, as lines of "YYYY-MM-DD HH:MM:SS\\t<32 hex digits>"
+        (bytes), for reading their stored rows."""
+        return self._engine.keys()
 
     def absorb(self, stored_rows):
         """Merge stored rows (STORED_COLUMNS) into the open groups of their keys (call `keys` first)."""
         return self._engine.absorb(stored_rows)
 
     def emit(self, mode="rows", account_id=0, cutoff=None):
-        """(rows, totals): the groups whose window ends before `cutoff` (all by default) as PostgreSQL COPY
-        text ("copy"), tuples in ROW_COLUMNS order ("rows") or nothing ("stats")."""
+        """(new rows, merged rows, totals): the groups whose window ends before `cutoff` (all by default) as
+        PostgreSQL COPY text ("copy"), tuples in ROW_COLUMNS order ("rows") or nothing ("stats"); merged
+        rows are those of groups a stored row was absorbed into."""
         return self._engine.emit(mode, account_id, cutoff)
 
     def close(self):
         """Every open aggregate as a dict (ROW_COLUMNS); the aggregator is empty afterwards."""
-        rows, _ = self.emit("rows")
-        return [as_dict(row) for row in rows]
+        new, merged, _ = self.emit("rows")
+        return [as_dict(row) for row in new + merged]
 
     def close_before(self, moment_us, mode="rows"):
         """Aggregates whose window ended more than LATENESS before `moment_us` (microseconds since 1970):

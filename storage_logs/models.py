@@ -193,11 +193,13 @@ class LogAggregate(models.Model):
     class Meta:
         ordering = ["window_start"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "group_key"], name="uniq_log_aggregate_group")
+            # the window first: a batch's rows land next to each other, and it serves queries by time
+            models.UniqueConstraint(
+                fields=["account", "window_start", "group_key"], name="uniq_log_aggregate_group"
+            )
         ]
         indexes = [
             models.Index(fields=["account", "principal_id", "window_start"], name="agg_account_principal"),
-            models.Index(fields=["account", "window_start"], name="agg_account_window"),
         ]
 
     def __str__(self):

@@ -34,7 +34,7 @@ def preview(account, policy):
                 for data in ingest.whole_line_chunks(blobs.read_blob(where, container, info.name)):
                     read += len(data)
                     engine.add_text(data, rejects, is_json=is_json)
-    records, lines, size = engine.emit("stats")[1]["by_kind"][policy.kind]
+    records, lines, size = engine.emit("stats")[2]["by_kind"][policy.kind]
     return {
         "account": account.name,
         "day": day,

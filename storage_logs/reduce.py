@@ -60,8 +60,8 @@ def reduce_file(path, policies=None):
         out["lines"] += engine.add_text(data, rejects)
         latest = engine.figures["latest_us"]
         if latest > 0:
-            _account(out, engine.close_before(latest, mode="stats")[1])
-    _account(out, engine.emit("stats")[1])
+            _account(out, engine.close_before(latest, mode="stats")[2])
+    _account(out, engine.emit("stats")[2])
     figures = engine.figures
     out.update(duplicates=figures["duplicates"], accepted=figures["accepted"])
     out["rejected"] = rejects.count

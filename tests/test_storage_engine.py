@@ -66,6 +66,17 @@ def test_the_engine_reads_microsofts_sample_lines_like_the_python_parser():
     assert (rows, rejected, duplicates) == by_python(data.decode())
 
 
+def test_the_engines_sha256_is_sha256_for_every_length():
+    import hashlib
+
+    from storage_logs.aggregate import engine
+
+    rng = random.Random(3)
+    for size in [*range(0, 200), 1000, 4096, 65537]:
+        data = rng.randbytes(size)
+        assert engine().sha256(data) == hashlib.sha256(data).digest(), size
+
+
 def test_each_row_carries_its_export_and_billed_sizes_as_the_reference_functions_compute_them():
     data = simulated_lines() + "".join(line + "\n" for line in EXAMPLE_LINES).encode() + monitor_lines()
     rows, _, _ = by_engine(data)

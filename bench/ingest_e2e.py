@@ -1,0 +1,405 @@
+"""The headline storage log benchmark: from a customer's blobs to stored aggregates, as a worker runs it.
+
+    .venv/bin/python bench/ingest_e2e.py [--lines 1500000] [--db both|postgresql|sqlite] [--dir var/bench]
+    .venv/bin/python bench/ingest_e2e.py --smoke      # a small run on SQLite (the test suite runs it)
+
+Two workloads of about --lines lines each, uploaded to Azurite (Microsoft's storage emulator) first:
+- "default tenant": the simulator's demo tenant, every logging account, hour after hour (one task each);
+- "busy lake": one account-hour of a data lake with thousands of SAS tokens, hosts and objects (about one
+  aggregate per four lines: ascmon.simulator.busy_account).
+
+For each it prints, measured in the same run: a bare read of the same blobs through ascmon.azure.blobs (one
+stream: the physical limit of the path); `ingest_account_hour`, the task a worker runs, into PostgreSQL and
+SQLite (each in a fresh database, in a child process), timed as a whole with the time spent listing and
+downloading (in the download thread), parsing and aggregating, and merging and committing; the same run again
+with nothing new to read; its peak RSS at a third of the input and at all of it; two workers on different
+accounts at once against one; `reduce_logs` (the same engine, no database) on the same lines; and DuckDB's
+read_csv + GROUP BY on a CSV-clean twin of the lines. Each figure is also printed as a share of the bare read
+and of DuckDB. Data is generated once and kept in --dir.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HOUR = timedelta(hours=1)
+BUSY_HOUR = datetime(2026, 5, 5, 10, tzinfo=UTC)
+TENANT_END = datetime(2026, 5, 20, tzinfo=UTC)
+KEY = "YXNjbW9uLWJlbmNoLWtleS1ub3QtYS1zZWNyZXQtMDAwMDA="
+DUCKDB = """
+SELECT count(*) AS records, sum(n) AS lines FROM (
+  SELECT
+    CASE WHEN operation IN ('PutBlob','PutBlock','PutBlockList','AppendBlock','SetBlobMetadata')
+         OR operation LIKE 'Delete%' THEN date_trunc('day', time) ELSE date_trunc('hour', time) END AS win,
+    operation, http_status // 100 AS status_class, auth_type, requester, sas_principal, user_object_id,
+    app_id, upn, ip, user_agent, container,
+    CASE WHEN operation IN ('PutBlob','PutBlock','PutBlockList','AppendBlock','SetBlobMetadata')
+         OR operation LIKE 'Delete%' THEN object ELSE '' END AS obj,
+    count(*) AS n, min(time), max(time), sum(request_bytes), min(request_bytes), max(request_bytes),
+    sum(response_bytes), min(response_bytes), max(response_bytes), sum(e2e_ms), min(e2e_ms), max(e2e_ms),
+    sum(server_ms), min(server_ms), max(server_ms), count(DISTINCT object), min(request_id)
+  FROM read_csv('{files}', header = false, quote = '"', delim = ',', all_varchar = false,
+                columns = {columns})
+  GROUP BY ALL
+)
+"""
+
+
+# ---- the workloads ---------------------------------------------------------------------------------------
+
+
+def prepare(folder, name, lines):
+    """folder/name/{blobs.json, blobs/, clean.csv}: the workload's blobs (cached between runs)."""
+    out = folder / f"{name}-{lines}"
+    if (out / "blobs.json").exists():
+        return out
+    started = time.perf_counter()
+    (out / "blobs").mkdir(parents=True, exist_ok=True)
+    index, specs = [], {}
+    with open(out / "clean.csv", "wb") as clean:
+        for spec, hour, blob, clean_lines in (busy if name == "busy-lake" else tenant)(lines):
+            specs[spec.name] = [spec.resource_id, bool(spec.logging_version), spec.diagnostic_logs]
+            if blob.data:
+                path = out / "blobs" / f"{len(index):06d}.log"
+                path.write_bytes(blob.data)
+                index.append([spec.name, hour.isoformat(), blob.container, blob.name, str(path)])
+            clean.write(clean_lines)
+    (out / "accounts.json").write_text(json.dumps(specs))
+    (out / "blobs.json").write_text(json.dumps(index))
+    print(f"  generated {name} ({lines:,} lines) in {time.perf_counter() - started:.0f} s", flush=True)
+    return out
+
+
+def busy(lines, accounts=("busylake1", "busylake2")):
+    """Two accounts of a data lake, one hour each (two workers read one each; one worker reads both)."""
+    from ascmon.simulator import busy_account
+    from ascmon.simulator.storage_activity import AccountLogSpec
+
+    for name in accounts:
+        spec = AccountLogSpec(name, "00000000-0000-0000-0000-0000000be001", "rg-lake")
+        share = lines // len(accounts)
+        yield from (
+            (spec, BUSY_HOUR, blob, b"") for blob in busy_account.classic_blobs(spec, BUSY_HOUR, share, 7)
+        )
+        yield spec, BUSY_HOUR, _Empty(), busy_account.clean_lines(spec, BUSY_HOUR, share, 7)
+
+
+def tenant(lines):
+    """The demo tenant's logging accounts, hour after hour back from TENANT_END, until `lines` lines."""
+    from ascmon.simulator import scenario
+    from ascmon.simulator.storage_activity import (
+        classic_log_blobs,
+        clean_row,
+        delivered_requests,
+        monitor_log_blobs,
+    )
+
+    built = scenario.build(1, "default")
+    subscriptions = {s.subscription_id for s in built.demo_tenant().subscriptions}
+    specs = [s for s in built.all_accounts() if s.subscription_id in subscriptions and s.logging_version]
+    total, hour = 0, TENANT_END - HOUR
+    while total < lines:
+        for spec in specs:
+            for blob in [
+                *classic_log_blobs(spec, hour, hour + HOUR, 1),
+                *monitor_log_blobs(spec, hour, hour + HOUR, 1),
+            ]:
+                total += blob.data.count(b"\n")
+                yield spec, hour, blob, b""
+            requests = delivered_requests(spec, hour, 1)
+            yield spec, hour, _Empty(), "".join(clean_row(spec, r) + "\n" for r in requests).encode()
+        hour -= HOUR
+
+
+class _Empty:
+    data = b""
+    container = ""
+    name = ""
+
+
+def workload(out):
+    """[(account, hour, container, name, path)] of the workload's blobs."""
+    return json.loads((out / "blobs.json").read_text())
+
+
+def lines_of(out):
+    return sum(Path(entry[4]).read_bytes().count(b"\n") for entry in workload(out))
+
+
+# ---- the peers -------------------------------------------------------------------------------------------
+
+
+def start_azurite(out, accounts):
+    from ascmon.simulator import azurite
+
+    return azurite.start({name: KEY for name in accounts}, location=tempfile.mkdtemp(prefix="azurite-bench-"))
+
+
+def upload(service, out):
+    from ascmon.azure import blobs
+
+    for account, _, container, name, path in workload(out):
+        access = blobs.BlobAccess(service.endpoint(account), account, KEY)
+        blobs.ensure_container(access, container)
+        blobs.upload_blob(access, container, name, Path(path).read_bytes())
+
+
+def bare_read(service, out):
+    """Every blob of the workload read once through ascmon.azure.blobs, one stream."""
+    from ascmon.azure import blobs
+
+    started, size = time.perf_counter(), 0
+    for account, _, container, name, _ in workload(out):
+        access = blobs.BlobAccess(service.endpoint(account), account, KEY)
+        size += sum(len(chunk) for chunk in blobs.read_blob(access, container, name))
+    return time.perf_counter() - started, size
+
+
+# ---- ingestion in a child process ------------------------------------------------------------------------
+
+
+def ingest_child(args):
+    """Child: a fresh database, then ingest_account_hour for each account-hour; prints JSON figures."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ascmon.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from ascmon.azure import blobs
+    from devices.models import Device, StorageAccount, Subscription
+    from storage_logs import store, tasks
+    from storage_logs.aggregate import Aggregator
+    from storage_logs.models import DailyVolume, LogAggregate
+
+    timers = {"list": 0.0, "download": 0.0, "parse": 0.0, "store": 0.0}
+    _time(blobs, "list_blobs", timers, "list")
+    _time_stream(blobs, "read_blob", timers, "download")
+    _time(Aggregator, "add_text", timers, "parse")
+    _time(store, "store", timers, "store")
+    tasks.account_access = lambda account: blobs.BlobAccess(account.blob_endpoint, account.name, KEY)
+    device = Device.objects.create(name="bench", tenant_id="t", client_id="c", secret_encrypted="x")
+    sub = Subscription.objects.create(device=device, subscription_id="00000000-0000-0000-0000-0000000be001")
+    entries = json.loads(Path(args.data, "blobs.json").read_text())
+    specs = json.loads(Path(args.data, "accounts.json").read_text())
+    hours = sorted({(account, hour) for account, hour, *_ in entries if account in args.accounts.split(",")})
+    accounts = {}
+    for name, _ in hours:
+        if name not in accounts:
+            resource_id, classic, monitor = specs[name]
+            accounts[name] = StorageAccount.objects.create(
+                device=device, subscription=sub, name=name, resource_id=resource_id,
+                blob_endpoint=f"{args.azurite}/{name}", logging_version="2.0" if classic else "",
+                logging_read=classic, logging_write=classic, logging_delete=classic, diagnostic_logs=monitor,
+            )  # fmt: skip
+    runs = []
+    for attempt in ("first", "rerun"):
+        started = time.perf_counter()
+        for name, hour in hours:
+            tasks.ingest_account_hour(accounts[name].id, hour)
+        runs.append(time.perf_counter() - started)
+        if attempt == "first":
+            first_timers = dict(timers)
+    volumes = DailyVolume.objects.all()
+    print(json.dumps({
+        "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(hours),
+        "lines": sum(v.raw_lines for v in volumes), "raw_bytes": sum(v.raw_bytes for v in volumes),
+        "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))  # fmt: skip
+
+
+def _time(owner, name, timers, key):
+    original = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            timers[key] += time.perf_counter() - started
+
+    setattr(owner, name, timed)
+
+
+def _time_stream(owner, name, timers, key):
+    original = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        stream = original(*args, **kwargs)
+        while True:
+            started = time.perf_counter()
+            try:
+                chunk = next(stream)
+            except StopIteration:
+                timers[key] += time.perf_counter() - started
+                return
+            timers[key] += time.perf_counter() - started
+            yield chunk
+
+    setattr(owner, name, timed)
+
+
+def run_ingest(database, out, service, accounts, folder):
+    """Ingest in a child process into a fresh database; returns its figures."""
+    env = {
+        **os.environ,
+        "ASCMON_DEBUG": "1",
+        "ASCMON_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "ascmon.settings",
+    }
+    env.pop("REDIS_URL", None)
+    if database == "postgresql":
+        name = f"ascmon_bench_{os.getpid()}_{accounts.replace(',', '_')}"
+        _psql(f"DROP DATABASE IF EXISTS {name}")
+        _psql(f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    else:
+        path = folder / f"bench-{os.getpid()}-{accounts.replace(',', '_')}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        env["DATABASE_URL"] = f"sqlite:///{path}"
+    command = [sys.executable, __file__, "--child", "--data", str(out), "--azurite",
+               f"http://127.0.0.1:{service.port}", "--accounts", accounts]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True), (database, env)
+
+
+def finish(child):
+    process, (database, env) = child
+    output, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"the ingest child failed ({database}): {output[-2000:]}")
+    if database == "postgresql":
+        _psql(f"DROP DATABASE IF EXISTS {env['DATABASE_URL'].rsplit('/', 1)[1]}")
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def _psql(sql):
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+# ---- the peers of comparison -----------------------------------------------------------------------------
+
+
+def reduce_run(files):
+    from storage_logs.reduce import reduce_paths
+
+    started = time.perf_counter()
+    result = reduce_paths(files, workers=1)
+    return time.perf_counter() - started, result
+
+
+def duckdb_run(out, threads):
+    import duckdb
+
+    from ascmon.simulator.storage_activity import CLEAN_COLUMNS
+
+    numbers = ("e2e_ms", "server_ms", "operation_count", "request_bytes", "response_bytes", "http_status")
+    types = {**dict.fromkeys(numbers, "BIGINT"), "time": "TIMESTAMP"}
+    columns = "{" + ", ".join(f"'{c}': '{types.get(c, 'VARCHAR')}'" for c in CLEAN_COLUMNS) + "}"
+    connection = duckdb.connect()
+    connection.execute(f"SET threads = {threads}")
+    started = time.perf_counter()
+    records, lines = connection.execute(DUCKDB.format(files=out / "clean.csv", columns=columns)).fetchone()
+    return time.perf_counter() - started, records, lines
+
+
+# ---- the report ------------------------------------------------------------------------------------------
+
+
+def bench(name, lines, folder, databases, two_workers=True, rss=True):
+    out = prepare(folder, name, lines)
+    entries = workload(out)
+    accounts = sorted({entry[0] for entry in entries})
+    total_lines = lines_of(out)
+    raw = sum(Path(entry[4]).stat().st_size for entry in entries)
+    print(f"\n== {name}: {total_lines:,} lines, {raw / 1e6:,.0f} MB in {len(entries)} blobs of "
+          f"{len(accounts)} account(s)", flush=True)  # fmt: skip
+    service = start_azurite(out, accounts)
+    try:
+        upload(service, out)
+        bare_s, size = bare_read(service, out)
+        rate = total_lines / bare_s
+        mb_s = size / bare_s / 1e6
+        print(f"  bare read (one stream)    {bare_s:7.2f} s  {mb_s:6.1f} MB/s  {rate:9,.0f} lines/s")
+        duck_s, records, duck_lines = duckdb_run(out, 1)
+        duck2_s, _, _ = duckdb_run(out, os.cpu_count() or 1)
+        duck_rate = duck_lines / duck_s
+        print(f"  DuckDB read_csv+GROUP BY  {duck_s:7.2f} s  {duck_rate:17,.0f} lines/s (1 thread; "
+              f"{duck_lines / duck2_s:,.0f} with {os.cpu_count()})  {records:,} groups")  # fmt: skip
+        for label, files in (("log lines", [e[4] for e in entries]), ("CSV twin", [str(out / "clean.csv")])):
+            red_s, reduced = reduce_run(files)
+            red_rate = reduced["lines"] / red_s
+            print(f"  reduce_logs on the {label:9} {red_s:6.2f} s  {red_rate:10,.0f} lines/s = "
+                  f"{red_rate / duck_rate:.2f}x DuckDB  {reduced['records']:,} records, "
+                  f"reduction {reduced['reduction_pct']} %, reconciled {reduced['reconciled']}")  # fmt: skip
+        for database in databases:
+            result = finish(run_ingest(database, out, service, ",".join(accounts), folder))
+            line_rate = result["lines"] / result["seconds"]
+            t, r = result["timers"], result
+            print(f"  ingest into {database:<10}    {r['seconds']:7.2f} s  {line_rate:17,.0f} lines/s = "
+                  f"{line_rate / rate:.2f}x bare read, {line_rate / duck_rate:.2f}x DuckDB; {r['tasks']} "
+                  f"task(s), {r['rows']:,} rows, peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
+            print(f"      download thread {t['download']:.2f} s (overlaps), listing {t['list']:.2f} s, "
+                  f"parse + aggregate {t['parse']:.2f} s, merge + commit {t['store']:.2f} s; "
+                  f"rerun with nothing new {r['rerun_seconds']:.2f} s")  # fmt: skip
+            if rss and name == "busy-lake":
+                small = finish(run_ingest(database, out, service, accounts[0], folder))
+                print(f"      peak RSS: {small['peak_rss_mb']:.0f} MB for {small['lines']:,} lines, "
+                      f"{result['peak_rss_mb']:.0f} MB for {result['lines']:,}")  # fmt: skip
+            if two_workers and len(accounts) > 1:
+                started = time.perf_counter()
+                children = [run_ingest(database, out, service, account, folder) for account in accounts[:2]]
+                both = [finish(child) for child in children]
+                wall = time.perf_counter() - started
+                together = sum(r["lines"] for r in both) / max(r["seconds"] for r in both)
+                print(f"      two workers on different accounts: {together:,.0f} lines/s = "
+                      f"{together / line_rate:.2f}x one worker (wall {wall:.1f} s with set-up)")  # fmt: skip
+    finally:
+        service.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=1_500_000)
+    parser.add_argument("--db", choices=("both", "postgresql", "sqlite"), default="both")
+    parser.add_argument("--dir", default=str(ROOT / "var" / "bench"))
+    parser.add_argument("--workload", choices=("both", "busy-lake", "default-tenant"), default="both")
+    parser.add_argument("--smoke", action="store_true", help="a small run on SQLite (for the test suite)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--azurite", help=argparse.SUPPRESS)
+    parser.add_argument("--accounts", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return ingest_child(args)
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.smoke:
+        args.lines, args.db = 6000, "sqlite"
+    databases = ("postgresql", "sqlite") if args.db == "both" else (args.db,)
+    names = ", ".join(databases)
+    print(f"ingest_e2e: {os.cpu_count()} CPUs, {args.lines:,} lines per workload, databases: {names}")
+    for name in ("busy-lake", "default-tenant"):
+        if args.workload in ("both", name):
+            bench(name, args.lines, folder, databases, two_workers=not args.smoke, rss=not args.smoke)
+
+
+if __name__ == "__main__":
+    main()
