@@ -16,7 +16,9 @@ them as repeats. When those digests are no longer kept, the blob is left alone a
 
 import logging
 import queue
+import random
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,7 +26,7 @@ from django.conf import settings
 from ascmon.azure import blobs
 from storage_logs import parse, store
 from storage_logs.aggregate import Aggregator
-from storage_logs.models import AggregationPolicy, BlobCheckpoint
+from storage_logs.models import AggregationPolicy, BlobCheckpoint, SeenRequests
 
 log = logging.getLogger(__name__)
 MONITOR_CONTAINERS = tuple(f"insights-logs-storage{kind}" for kind in ("read", "write", "delete"))
@@ -66,16 +68,19 @@ def read_account_hour(run, account, hour, access, archive_access, now, totals):
     the same lines first, ChangedBlobs when rewritten blobs cannot be read again."""
     policies = AggregationPolicy.current()
     attempts = settings.STORAGE_LOGS_CONFLICT_RETRIES
-    for _ in range(attempts):
+    for attempt in range(attempts):
         try:
             return _read(run, account, hour, access, archive_access, policies, now, totals)
         except store.Conflict as conflict:
+            # Another worker stored lines first: it made progress, so reading on from what it stored is
+            # progress too. A short random pause keeps two workers of one hour from colliding in step.
             log.info("%s %s: %s; reading again from the stored checkpoints", account, hour, conflict)
             totals["conflicts"] += 1
+            time.sleep(random.uniform(0, min(1.0, 0.05 * (attempt + 1))))
     raise store.Conflict(f"other workers kept storing these lines first ({attempts} attempts)")
 
 
-def plan(account, hour, access, archive_access, now):
+def plan(account, hour, access, archive_access):
     """The blobs to read and where from; blobs whose change cannot be read again safely raise."""
     listed = [
         (archive_access if is_json else access, container, info, is_json)
@@ -90,8 +95,8 @@ def plan(account, hour, access, archive_access, now):
         source = _source(where, container, info, checkpoints.get((container, info.name)), is_json)
         if source is None:
             continue
-        if source.changed and now - hour > settings.STORAGE_LOGS_DIGEST_RETENTION:
-            lost.append(f"{container}/{info.name}")
+        if source.changed and not SeenRequests.objects.filter(account=account, hour=hour).exists():
+            lost.append(f"{container}/{info.name}")  # the sweep forgot the hour's digests (retention)
             continue
         planned.append(source)
     if lost:
@@ -130,7 +135,7 @@ def _read(run, account, hour, access, archive_access, policies, now, totals):
     aggregator = Aggregator(policies)
     aggregator.know(known)
     rejects = parse.Rejects()
-    planned = plan(account, hour, access, archive_access, now)
+    planned = plan(account, hour, access, archive_access)
     totals["blobs_read"] = len(planned)
     totals["changed_blobs"] = sum(source.changed for source in planned)
     position = {(s.container, s.info.name): (s.stored, s.start) for s in planned}

@@ -55,12 +55,17 @@ def sweep(now=None):
         queued = sum(queue_due_hours(account, now) for account in accounts)
         for device in {account.device for account in accounts}:
             findings.refresh_lost_hours(device, now)
-        SeenRequests.objects.filter(hour__lt=now - settings.STORAGE_LOGS_DIGEST_RETENTION).delete()
+        forget_old_digests(now)
     except Exception as error:
         _finish(run, IngestRun.FAILED, message=f"{type(error).__name__}: {error}")
         raise
     _finish(run, IngestRun.OK, message=f"{queued} account-hours queued, {abandoned} lost runs closed")
     return queued
+
+
+def forget_old_digests(now):
+    """Request digests of hours older than STORAGE_LOGS_DIGEST_RETENTION are no longer kept."""
+    SeenRequests.objects.filter(hour__lt=now - settings.STORAGE_LOGS_DIGEST_RETENTION).delete()
 
 
 def ingest_device(device_id, now=None):

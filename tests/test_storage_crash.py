@@ -1,4 +1,6 @@
-"""kill -9 an ingestion worker in the middle of a blob, restart it: exactly the aggregates of a clean run."""
+"""Ingestion workers as production runs them, in processes of their own against the suite's database engine
+(SQLite, or PostgreSQL in CI): killed with SIGKILL mid-blob or in the middle of merging a batch, or two of
+them on the same hour at once. Every time the stored aggregates are exactly a clean run's."""
 
 import json
 import os
@@ -45,7 +47,7 @@ if sys.argv[1] == "dump":
 # The test's own instruments: Azurite's key (production asks ARM), and a pause after each stored batch.
 tasks.account_access = lambda account: blobs.BlobAccess(account.blob_endpoint, account.name,
                                                         os.environ["KEY"])
-stored = store.store
+stored, write = store.store, store._write
 
 def paced(*args):
     result = stored(*args)
@@ -53,7 +55,13 @@ def paced(*args):
     time.sleep(float(os.environ["PAUSE"]))
     return result
 
-store.store = paced
+def merging(new, merged):
+    if merged:  # stored rows were read and merged in; the batch's rows are about to be written
+        print("merging", flush=True)
+        time.sleep(float(os.environ["PAUSE"]))
+    return write(new, merged)
+
+store.store, store._write = paced, merging
 tasks.ingest_account_hour(account.id, os.environ["HOUR"])
 print("done", flush=True)
 """
@@ -67,6 +75,7 @@ def worker(env, mode, pause="0"):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its download thread dies with it
     )
 
 
@@ -111,15 +120,23 @@ def stored(env):
     return totals
 
 
-@pytest.mark.peers
-def test_a_worker_killed_mid_blob_and_restarted_stores_exactly_a_clean_runs_aggregates(azurite, tmp_path):
+@pytest.fixture
+def workers(azurite, tmp_path):
+    """The environment of worker processes: a database of their own (a file, or a fresh PostgreSQL
+    database when the suite runs on PostgreSQL), migrated, and an hour of a busy account's logs."""
+    from django.db import connection
+
     spec = AccountLogSpec(NAME, "00000000-0000-0000-0000-0000000c4a54", "rg-crash", profile="default")
     access = blobs.BlobAccess(azurite.endpoint(NAME), NAME, azurite.accounts[NAME])
     uploaded = load_account(access, spec, HOUR, HOUR + timedelta(hours=1), seed=99)
     assert sum(len(blob.data) for blob in uploaded) > 10 * 64 * 1024
+    database, url = None, f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    if connection.vendor == "postgresql":
+        database = f"ascmon_workers_{os.getpid()}"
+        url = _postgres_database(database, create=True)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'crash.sqlite3'}",
+        "DATABASE_URL": url,
         "ASCMON_DEBUG": "1",
         "DJANGO_SETTINGS_MODULE": "ascmon.settings",
         "RID": spec.resource_id,
@@ -134,28 +151,72 @@ def test_a_worker_killed_mid_blob_and_restarted_stores_exactly_a_clean_runs_aggr
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, capture_output=True
     )
     assert migrate.returncode == 0, migrate.stderr
+    yield env, uploaded
+    if database:
+        _postgres_database(database, create=False)
 
-    first = worker(env, "run", pause="0.02")
-    batches = 0
-    for line in first.stdout:
-        batches += line.startswith("batch")
-        if batches == 4:
+
+def _postgres_database(name, create):
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
+    with psycopg.connect(
+        f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        if create:
+            conn.execute(f"CREATE DATABASE {name}")
+    return url
+
+
+def counted(totals):
+    return sum(v for k, v in totals.items() if k[-1] == "count")
+
+
+def kill_after(process, marker, times):
+    seen = 0
+    for line in process.stdout:
+        seen += line.startswith(marker)
+        if seen == times:
             break
-    os.kill(first.pid, signal.SIGKILL)  # while it reads, parses or commits the next batch
-    first.wait()
-    assert first.returncode == -signal.SIGKILL, (batches, first.stderr.read()[-3000:])
-    partial = stored(env)
-    assert (
-        0
-        < sum(v for k, v in partial.items() if k[-1] == "count")
-        < sum(v for k, v in expected(uploaded).items() if k[-1] == "count")
-    )
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, (seen, process.stderr.read()[-3000:])
 
+
+def finish_cleanly(env, uploaded):
     second = worker(env, "run")
     output, errors = second.communicate(timeout=120)
     assert second.returncode == 0 and output.strip().endswith("done"), errors
     assert stored(env) == expected(uploaded)
-
     again = worker(env, "run")  # a rerun after completion adds nothing
     again.communicate(timeout=120)
+    assert stored(env) == expected(uploaded)
+
+
+@pytest.mark.peers
+def test_a_worker_killed_mid_blob_and_restarted_stores_exactly_a_clean_runs_aggregates(workers):
+    env, uploaded = workers
+    kill_after(worker(env, "run", pause="0.02"), "batch", 4)  # while it reads, parses or commits the next
+    assert 0 < counted(stored(env)) < counted(expected(uploaded))
+    finish_cleanly(env, uploaded)
+
+
+@pytest.mark.peers
+def test_a_worker_killed_while_merging_a_batch_into_stored_rows_loses_and_doubles_nothing(workers):
+    env, uploaded = workers
+    kill_after(worker(env, "run", pause="5"), "merging", 2)  # stored rows read and merged, not yet written
+    assert 0 < counted(stored(env)) < counted(expected(uploaded))
+    finish_cleanly(env, uploaded)
+
+
+@pytest.mark.peers
+def test_the_same_hour_ingested_twice_at_once_gives_the_same_rows_as_once(workers):
+    env, uploaded = workers
+    both = [worker(env, "run", pause="0.01") for _ in range(2)]
+    for process in both:
+        output, errors = process.communicate(timeout=180)
+        assert process.returncode == 0 and output.strip().endswith("done"), errors
     assert stored(env) == expected(uploaded)
