@@ -176,10 +176,10 @@ STORAGE_LOGS_DIGEST_RETENTION = timedelta(hours=int(env("ASCMON_INGEST_DIGEST_HO
 STORAGE_LOGS_FIRST_LOOKBACK = timedelta(hours=int(env("ASCMON_INGEST_FIRST_HOURS", "24")))
 STORAGE_LOGS_MAX_BACKFILL = timedelta(days=int(env("ASCMON_INGEST_BACKFILL_DAYS", "7")))
 # A queued run whose task never started, or a running one that stored nothing for this long, was lost.
-STORAGE_LOGS_QUEUE_TIMEOUT = timedelta(minutes=int(env("ASCMON_INGEST_QUEUE_TIMEOUT_MINUTES", "60")))
-STORAGE_LOGS_RUN_TIMEOUT = timedelta(minutes=int(env("ASCMON_INGEST_RUN_TIMEOUT_MINUTES", "20")))
+STORAGE_LOGS_QUEUE_TIMEOUT = timedelta(minutes=float(env("ASCMON_INGEST_QUEUE_TIMEOUT_MINUTES", "60")))
+STORAGE_LOGS_RUN_TIMEOUT = timedelta(minutes=float(env("ASCMON_INGEST_RUN_TIMEOUT_MINUTES", "20")))
 # An hour read this recently is not queued again by the next sweep.
-STORAGE_LOGS_RECHECK = timedelta(minutes=int(env("ASCMON_INGEST_RECHECK_MINUTES", "10")))
+STORAGE_LOGS_RECHECK = timedelta(minutes=float(env("ASCMON_INGEST_RECHECK_MINUTES", "10")))
 # A "log hours lost" finding stays open this long after the last hour was lost.
 STORAGE_LOGS_LOST_WINDOW = timedelta(days=7)
 
