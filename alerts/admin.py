@@ -14,16 +14,9 @@ from alerts.models import (
     RejectedAlert,
     SuppressionRule,
 )
-from ascmon.admin_site import RecordAdmin, RoleAdmin
+from ascmon.admin_site import RoleAdmin
 
 SHOWN_MATCHES = 20
-
-
-class ReadOnlyAdmin(RecordAdmin):
-    """Records ascmon writes itself and keeps: nobody deletes them either."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SuppressionRule)
@@ -138,7 +131,8 @@ def matches_html(matches):
 
 
 @admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
+class AlertAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = (
         "display_name",
         "alert_type",
@@ -183,7 +177,8 @@ class AlertTypeAdmin(RoleAdmin):
 
 
 @admin.register(PollRun)
-class PollRunAdmin(ReadOnlyAdmin):
+class PollRunAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = (
         "started_at",
         "device",
@@ -205,17 +200,20 @@ class PollRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RejectedAlert)
-class RejectedAlertAdmin(ReadOnlyAdmin):
+class RejectedAlertAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = ("at", "device", "reason")
 
 
 @admin.register(PortalPivot)
-class PortalPivotAdmin(ReadOnlyAdmin):
+class PortalPivotAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = ("at", "user", "alert_type", "alert")
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = ("at", "user", "action", "alert")
     list_filter = ("action",)
 

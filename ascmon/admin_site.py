@@ -1,4 +1,5 @@
-"""Only users in the admin group (or superusers) may use Django's admin site."""
+"""Only users in the admin group (or superusers) may use Django's admin site, and one ModelAdmin base
+decides what they may do on each page by role, not by per-model Django permissions."""
 
 from django.contrib import admin
 
@@ -16,7 +17,12 @@ admin.site.site_title = "ascmon admin"
 
 
 class RoleAdmin(admin.ModelAdmin):
-    """The admin group may do everything here, without per-model Django permissions."""
+    """The admin group may look at everything registered here. `editable = False` marks records ascmon
+    writes itself (runs, findings, alerts): nobody adds or edits them by hand. `deletable = False` marks
+    records ascmon keeps: nobody deletes them either."""
+
+    editable = True
+    deletable = True
 
     def _is_admin(self, request):
         return ADMIN in roles_of(request.user)
@@ -27,21 +33,11 @@ class RoleAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return self._is_admin(request)
 
-    def has_add_permission(self, request):
-        return self._is_admin(request)
+    def has_add_permission(self, request, *args):
+        return self.editable and self._is_admin(request)
 
     def has_change_permission(self, request, obj=None):
-        return self._is_admin(request)
+        return self.editable and self._is_admin(request)
 
     def has_delete_permission(self, request, obj=None):
-        return self._is_admin(request)
-
-
-class RecordAdmin(RoleAdmin):
-    """Records ascmon writes itself (runs, findings, alerts): admins look, nobody edits by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+        return self.deletable and self._is_admin(request)

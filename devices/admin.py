@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ascmon.admin_site import RecordAdmin, RoleAdmin
+from ascmon.admin_site import RoleAdmin
 from devices.models import Device, Finding, InventoryRun, Notification
 
 
@@ -48,7 +48,8 @@ class DeviceAdmin(RoleAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(RecordAdmin):
+class FindingAdmin(RoleAdmin):
+    editable = False
     list_display = ["title", "device", "kind", "severity", "first_seen_at", "last_seen_at", "resolved_at"]
     list_filter = ["kind", "severity", ("resolved_at", admin.EmptyFieldListFilter), "device"]
     search_fields = ["title", "subject"]
@@ -56,7 +57,8 @@ class FindingAdmin(RecordAdmin):
 
 
 @admin.register(InventoryRun)
-class InventoryRunAdmin(RecordAdmin):
+class InventoryRunAdmin(RoleAdmin):
+    editable = False
     list_display = ["device", "started_at", "outcome", "duration", "api_calls", "throttled"]
     list_filter = ["outcome", "device"]
     list_select_related = ["device"]
@@ -73,7 +75,8 @@ class InventoryRunAdmin(RecordAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(RecordAdmin):
+class NotificationAdmin(RoleAdmin):
+    editable = False
     list_display = ["finding", "device", "event", "created_at", "emailed_to"]
     list_filter = ["event", "device"]
     list_select_related = ["device", "finding"]

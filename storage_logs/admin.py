@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from ascmon.roles import ADMIN, has_role
+from ascmon.admin_site import RoleAdmin
 from devices.models import StorageAccount
 from storage_logs import preview
 from storage_logs.models import (
@@ -15,26 +15,6 @@ from storage_logs.models import (
 )
 
 FLAGS = list(FIELD_FLAGS.values())
-
-
-class AdminRoleOnly(admin.ModelAdmin):
-    """Admins (the role) edit policies; everything ingestion wrote is read-only."""
-
-    editable = False
-
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, ADMIN)
-
-    def has_module_permission(self, request):
-        return has_role(request.user, ADMIN)
-
-    def has_add_permission(self, request, obj=None):
-        return self.editable and has_role(request.user, ADMIN)
-
-    has_change_permission = has_add_permission
-
-    def has_delete_permission(self, request, obj=None):
-        return self.editable and has_role(request.user, ADMIN)
 
 
 class PolicyForm(forms.ModelForm):
@@ -63,8 +43,7 @@ class PolicyForm(forms.ModelForm):
 
 
 @admin.register(AggregationPolicy)
-class AggregationPolicyAdmin(AdminRoleOnly):
-    editable = True
+class AggregationPolicyAdmin(RoleAdmin):
     form = PolicyForm
     change_form_template = "storage_logs/admin_policy_change_form.html"
     list_display = (
@@ -82,7 +61,8 @@ class AggregationPolicyAdmin(AdminRoleOnly):
 
 
 @admin.register(IngestRun)
-class IngestRunAdmin(AdminRoleOnly):
+class IngestRunAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = (
         "started_at",
         "task",
@@ -102,7 +82,8 @@ class IngestRunAdmin(AdminRoleOnly):
 
 
 @admin.register(LogAggregate)
-class LogAggregateAdmin(AdminRoleOnly):
+class LogAggregateAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = (
         "window_start",
         "account",
@@ -119,7 +100,8 @@ class LogAggregateAdmin(AdminRoleOnly):
 
 
 @admin.register(DailyVolume)
-class DailyVolumeAdmin(AdminRoleOnly):
+class DailyVolumeAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = (
         "day",
         "account",
@@ -133,6 +115,7 @@ class DailyVolumeAdmin(AdminRoleOnly):
 
 
 @admin.register(BlobCheckpoint)
-class BlobCheckpointAdmin(AdminRoleOnly):
+class BlobCheckpointAdmin(RoleAdmin):
+    editable = deletable = False
     list_display = ("account", "container", "name", "consumed", "lines", "updated_at")
     list_select_related = ("account",)
