@@ -1,6 +1,7 @@
 """Blob data plane: classic logging settings, listing and streaming log blobs, uploads for the simulator.
 
-One BlobServiceClient per (endpoint, account, key) per process. SDK errors become ascmon.azure.errors.
+One BlobServiceClient per (endpoint, account, key) per process. SDK errors become ascmon.azure.errors
+(translate.py, the same mapping as the management plane).
 """
 
 import functools
@@ -8,17 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from azure.core.exceptions import (
-    ClientAuthenticationError,
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobAnalyticsLogging, BlobServiceClient, RetentionPolicy
 
-from ascmon.azure.errors import AzureError, BadCredentials, Forbidden, NotFound, Throttled, Transient
+from ascmon.azure.translate import SDK_ERRORS, azure_errors, translate
 
 CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -58,39 +52,7 @@ def _client(access):
     )
 
 
-def _translate(error):
-    status = getattr(error, "status_code", None)
-    code = getattr(error, "error_code", None)
-    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if (
-        isinstance(error, ClientAuthenticationError)
-        or code == "AuthenticationFailed"
-        or "failed to authenticate" in message
-    ):
-        return BadCredentials(message, reason="wrong_secret", status=status, code=code)
-    if isinstance(error, ResourceNotFoundError) or status == 404:
-        return NotFound(message, status=status, code=code)
-    if status == 403:
-        return Forbidden(message, status=status, code=code)
-    if status == 429:
-        return Throttled(message, status=status, code=code)
-    if isinstance(error, ServiceRequestError | ServiceResponseError) or (status or 0) >= 500:
-        return Transient(message, status=status, code=code)
-    return AzureError(message, status=status, code=code)
-
-
-def _azure_errors(function):
-    @functools.wraps(function)
-    def wrapped(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
-            raise _translate(error) from error
-
-    return wrapped
-
-
-@_azure_errors
+@azure_errors
 def get_logging_properties(access):
     logging = _client(access).get_service_properties()["analytics_logging"]
     retention = logging.retention_policy
@@ -103,7 +65,7 @@ def get_logging_properties(access):
     }
 
 
-@_azure_errors
+@azure_errors
 def set_logging_properties(access, *, version="2.0", read=True, write=True, delete=True, retention_days=7):
     retention = RetentionPolicy(enabled=True, days=retention_days) if retention_days else RetentionPolicy()
     logging = BlobAnalyticsLogging(
@@ -112,7 +74,7 @@ def set_logging_properties(access, *, version="2.0", read=True, write=True, dele
     _client(access).set_service_properties(analytics_logging=logging)
 
 
-@_azure_errors
+@azure_errors
 def list_blobs(access, container, prefix):
     """Blobs under `prefix` (never the whole container unless asked), with metadata."""
     blobs = (
@@ -135,12 +97,12 @@ def read_blob(access, container, name, offset=0) -> Iterator[bytes]:
     except HttpResponseError as error:
         if getattr(error, "status_code", None) == 416:
             return
-        raise _translate(error) from error
-    except (ServiceRequestError, ServiceResponseError) as error:
-        raise _translate(error) from error
+        raise translate(error) from error
+    except SDK_ERRORS as error:
+        raise translate(error) from error
 
 
-@_azure_errors
+@azure_errors
 def read_range(access, container, name, offset, length):
     """`length` bytes of the blob from `offset` (fewer at its end; b"" past it)."""
     blob = _client(access).get_blob_client(container, name)
@@ -152,7 +114,7 @@ def read_range(access, container, name, offset, length):
         raise
 
 
-@_azure_errors
+@azure_errors
 def ensure_container(access, container):
     try:
         _client(access).create_container(container)
@@ -160,7 +122,7 @@ def ensure_container(access, container):
         pass
 
 
-@_azure_errors
+@azure_errors
 def upload_blob(access, container, name, data, metadata=None):
     """Write (or replace) a blob; used by the simulator to load Azurite."""
     _client(access).get_blob_client(container, name).upload_blob(

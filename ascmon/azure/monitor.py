@@ -2,8 +2,9 @@
 
 from azure.mgmt.monitor import MonitorManagementClient
 
-from ascmon.azure._arm import azure_errors, cached_client, client_options, credential
+from ascmon.azure._arm import cached_client, client_options, credential
 from ascmon.azure.resource_ids import parse_resource_id
+from ascmon.azure.translate import azure_errors
 
 
 @cached_client

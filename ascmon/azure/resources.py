@@ -4,7 +4,8 @@ from collections import Counter
 
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from ascmon.azure._arm import azure_errors, cached_client, client_options, credential
+from ascmon.azure._arm import cached_client, client_options, credential
+from ascmon.azure.translate import azure_errors
 
 
 @cached_client

@@ -23,9 +23,10 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.security import SecurityCenter
 from azure.mgmt.security.v2022_01_01.models import Alert
 
-from ascmon.azure._arm import azure_errors, cached_client, client_options, credential, text
+from ascmon.azure._arm import cached_client, client_options, credential, text
 from ascmon.azure.errors import Transient
 from ascmon.azure.resource_ids import parse_alert_id
+from ascmon.azure.translate import azure_errors
 
 ALERTS_API = "2022-01-01"
 DEFAULT_BASE = "https://management.azure.com"

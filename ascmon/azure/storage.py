@@ -2,8 +2,9 @@
 
 from azure.mgmt.storage import StorageManagementClient
 
-from ascmon.azure._arm import azure_errors, cached_client, client_options, credential, text
+from ascmon.azure._arm import cached_client, client_options, credential, text
 from ascmon.azure.resource_ids import parse_resource_id
+from ascmon.azure.translate import azure_errors
 
 
 @cached_client

@@ -3,8 +3,9 @@
 from azure.core.exceptions import ClientAuthenticationError
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from ascmon.azure._arm import azure_errors, cached_client, client_options, credential, text
+from ascmon.azure._arm import cached_client, client_options, credential, text
 from ascmon.azure.credentials import bad_credentials
+from ascmon.azure.translate import azure_errors
 
 MANAGEMENT_SCOPE = "https://management.azure.com/.default"
 
