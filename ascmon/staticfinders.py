@@ -1,5 +1,7 @@
 """Serve plotly.js from the plotly package: never copied into the repo, never fetched from a CDN."""
 
+import functools
+import re
 from pathlib import Path
 
 import plotly
@@ -27,3 +29,18 @@ class PlotlyFinder(BaseFinder):
 
     def list(self, ignore_patterns):
         yield "plotly.min.js", self.storage
+
+
+# plotly.js adds <style> elements to the page at run time, unless one with the same id is there already:
+# its global rules ("plotly.js-style-global", filled with insertRule) and the CSS of bundled libraries
+# (maplibre, id = a digest of the CSS). Under the Content-Security-Policy only elements carrying the page's
+# nonce apply, so templates write them first, empty, with the nonce (ascmon/templatetags/charts.py).
+BUNDLED_STYLE = re.compile(
+    rb'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)'
+)
+
+
+@functools.cache
+def plotly_style_ids():
+    bundled = BUNDLED_STYLE.findall((PLOTLY_DIR / "plotly.min.js").read_bytes())
+    return ("plotly.js-style-global", *(found.decode() for found in bundled))
