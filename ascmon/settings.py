@@ -49,9 +49,37 @@ def required(name, dev_default):
     raise ImproperlyConfigured(f"Set the environment variable {name} (required when ASCMON_DEBUG is off).")
 
 
+def fernet_keys(dev_default):
+    """The Fernet keys that encrypt device client secrets at rest, newest first.
+
+    ASCMON_ENCRYPTION_KEYS lists them (comma-separated): the first encrypts, every one decrypts, so a new
+    key goes in front and the old one stays until `manage.py reencrypt_secrets` has run. A single
+    ASCMON_ENCRYPTION_KEY is a list of one. A key that is not a Fernet key stops start-up here, not at the
+    first device that needs it."""
+    from cryptography.fernet import Fernet
+
+    source = "ASCMON_ENCRYPTION_KEYS" if env("ASCMON_ENCRYPTION_KEYS") else "ASCMON_ENCRYPTION_KEY"
+    keys = [key.strip() for key in (env(source) or "").split(",") if key.strip()]
+    if not keys and (DEBUG or DEMO):
+        keys = [dev_default]
+    if not keys:
+        raise ImproperlyConfigured(
+            "Set the environment variable ASCMON_ENCRYPTION_KEYS (Fernet keys, newest first) or "
+            "ASCMON_ENCRYPTION_KEY (one key); required when ASCMON_DEBUG is off."
+        )
+    for number, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:  # binascii.Error too; the message never shows the key
+            raise ImproperlyConfigured(
+                f"{source}: key {number} of {len(keys)} is not a Fernet key (32 url-safe base64-encoded "
+                "bytes, e.g. from cryptography.fernet.Fernet.generate_key())."
+            ) from None
+    return keys
+
+
 SECRET_KEY = required("SECRET_KEY", "ascmon-development-only-not-secret")
-# Fernet key (32 url-safe base64 bytes) that encrypts device client secrets at rest.
-ASCMON_ENCRYPTION_KEY = required("ASCMON_ENCRYPTION_KEY", "YXNjbW9uLWRldmVsb3BtZW50LWtleS1ub3QtcHJvZCE=")
+ASCMON_ENCRYPTION_KEYS = fernet_keys("YXNjbW9uLWRldmVsb3BtZW50LWtleS1ub3QtcHJvZCE=")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEBUG or DEMO) else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

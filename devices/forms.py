@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.views.decorators.debug import sensitive_variables
 
+from ascmon import crypto
 from ascmon.azure.errors import AzureError, BadCredentials
 from devices.models import Device
 
@@ -38,6 +39,10 @@ NO_SUBSCRIPTION = (
     "each subscription to monitor."
 )
 UNREACHABLE = "Azure could not check the credentials just now ({reason}). Nothing was saved; try again."
+SECRET_UNREADABLE = (
+    "The stored secret can no longer be decrypted (the encryption keys changed): enter the client secret "
+    "again. It is stored encrypted and never shown."
+)
 
 
 def split_lines(text):
@@ -71,6 +76,17 @@ class DeviceForm(forms.ModelForm):
             self.initial["expected_subscriptions"] = "\n".join(self.instance.expected_subscriptions)
             self.fields["client_secret"].required = False
             self.fields["client_secret"].help_text = "Leave blank to keep the stored secret. Never shown."
+            if not self.stored_secret_readable():
+                self.fields["client_secret"].required = True
+                self.fields["client_secret"].help_text = SECRET_UNREADABLE
+                self.fields["client_secret"].error_messages["required"] = SECRET_UNREADABLE
+
+    def stored_secret_readable(self):
+        try:
+            crypto.decrypt(self.instance.secret_encrypted)
+        except crypto.SecretUnreadable:
+            return False
+        return True
 
     def clean_tenant_id(self):
         return self._azure_id("tenant_id")
