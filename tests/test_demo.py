@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,3 +79,33 @@ def test_demo_serves_login_and_stops_everything_on_ctrl_c(tmp_path):
         for p in spawned
         if os.path.exists(f"/proc/{p}") and "zombie" not in open(f"/proc/{p}/status").read()
     ]
+
+
+def test_the_demo_refuses_a_database_with_users_it_did_not_create(db, monkeypatch):
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+
+    from ascmon.management.commands.demo import Command
+
+    def must_not_start(*args):
+        raise AssertionError("the demo went on to start its processes")
+
+    monkeypatch.setattr(Command, "spawn", must_not_start)
+    User.objects.create_user("admin", "ops@example.test", "the real admin's password")
+    with pytest.raises(CommandError) as caught:
+        call_command("demo", "--no-peers")
+    assert "1 user(s) the demo did not create (admin)" in str(caught.value)
+    assert User.objects.get(username="admin").check_password("the real admin's password")
+    assert not User.objects.filter(username="analyst").exists()
+
+
+def test_the_demo_resets_its_own_users_on_its_own_database(db):
+    from django.contrib.auth.models import User
+
+    from ascmon.management.commands.demo import Command, users_the_demo_did_not_create
+
+    Command().create_demo_users()
+    User.objects.filter(username="analyst").update(password="changed")
+    assert users_the_demo_did_not_create() == []
+    Command().create_demo_users()
+    assert User.objects.get(username="analyst").check_password("demo")

@@ -14,7 +14,8 @@ import time
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 DEMO_USERS = (
     ("analyst", "analyst", False),
@@ -22,10 +23,20 @@ DEMO_USERS = (
     ("admin", "admin", True),
 )
 DEMO_PASSWORD = "demo"
+DEMO_EMAIL = "{}@demo.invalid"
 
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def users_the_demo_did_not_create():
+    """Usernames in the database other than the demo's own (known by name and demo address)."""
+    if User._meta.db_table not in connection.introspection.table_names():
+        return []  # a new database: nobody to protect
+    demo = [(name, DEMO_EMAIL.format(name)) for name, _, _ in DEMO_USERS]
+    users = User.objects.values_list("username", "email").order_by("username")
+    return [name for name, email in users if (name, email) not in demo]
 
 
 class Command(BaseCommand):
@@ -37,6 +48,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-peers", action="store_true", help="do not start the simulator and Azurite")
 
     def handle(self, *args, port, size, no_peers, **options):
+        strangers = users_the_demo_did_not_create()
+        if strangers:
+            raise CommandError(
+                f"This database has {len(strangers)} user(s) the demo did not create "
+                f"({', '.join(strangers[:5])}). The demo sets its users' passwords to '{DEMO_PASSWORD}' and "
+                "onboards a simulated tenant, so it runs only on its own database: point DATABASE_URL at "
+                "an empty one (scripts/demo uses db.sqlite3 in the checkout)."
+            )
         self.children = []
         # A launcher may have started us with SIGINT ignored; Ctrl-C and SIGTERM must both stop the demo.
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -70,7 +89,7 @@ class Command(BaseCommand):
     def create_demo_users(self):
         for username, role, staff in DEMO_USERS:
             user, _ = User.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@demo.invalid"}
+                username=username, defaults={"email": DEMO_EMAIL.format(username)}
             )
             user.is_staff = staff
             user.set_password(DEMO_PASSWORD)
