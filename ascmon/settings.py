@@ -244,6 +244,12 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 AZURE_MANAGEMENT_URL = env("AZURE_MANAGEMENT_URL", "")
 AZURE_AUTHORITY_HOST = env("AZURE_AUTHORITY_HOST", "")
 AZURE_CA_BUNDLE = env("AZURE_CA_BUNDLE", "")
+# Blob endpoints reported by ARM are contacted only under these host suffixes (ascmon/azure/endpoints.py):
+# Azure public, China, US Government, and the DNS-zone endpoints (<account>.zNN.blob.storage.azure.net).
+STORAGE_HOST_SUFFIXES = env_list(
+    "ASCMON_STORAGE_HOST_SUFFIXES",
+    "blob.core.windows.net,blob.core.chinacloudapi.cn,blob.core.usgovcloudapi.net,blob.storage.azure.net",
+)
 # Retries the Azure SDK makes itself before an error reaches ascmon (429 honours Retry-After).
 AZURE_RETRY_TOTAL = int(env("AZURE_RETRY_TOTAL", "4"))
 

@@ -15,6 +15,7 @@ STORAGES = {
 }
 Q_CLUSTER["sync"] = True  # noqa: F405
 AZURE_RETRY_TOTAL = 1
+STORAGE_HOST_SUFFIXES = [*STORAGE_HOST_SUFFIXES, "127.0.0.1"]  # noqa: F405  (Azurite)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     # One test database per run, so two runs on one server (CI and a developer) never drop each other's.
     DATABASES["default"]["TEST"] = {"NAME": f"test_ascmon_{os.getpid()}"}  # noqa: F405

@@ -143,6 +143,7 @@ def workers(azurite, tmp_path):
         "NAME": NAME,
         "HOUR": HOUR.isoformat(),
         "ENDPOINT": azurite.endpoint(NAME),
+        "ASCMON_STORAGE_HOST_SUFFIXES": "127.0.0.1",  # Azurite
         "KEY": azurite.accounts[NAME],
         "ASCMON_LOG_LEVEL": "ERROR",
         "ASCMON_INGEST_BATCH_BYTES": str(64 * 1024),

@@ -2,8 +2,9 @@
 
 One small module per Azure service. Each builds its SDK client from a `Tenant` (credentials.py), returns
 plain data (dicts, lists, dataclasses) and turns SDK exceptions into the errors in errors.py, which say
-whether a retry can help. Against the simulator only the endpoints (settings.AZURE_MANAGEMENT_URL,
-AZURE_AUTHORITY_HOST, AZURE_CA_BUNDLE) differ; the code path is the one that runs against Azure.
+whether a retry can help (translate.py, one mapping for every service). Against the simulator only the
+endpoints (settings.AZURE_MANAGEMENT_URL, AZURE_AUTHORITY_HOST, AZURE_CA_BUNDLE, STORAGE_HOST_SUFFIXES)
+differ; the code path is the one that runs against Azure.
 
 Modules and their functions (the contract the apps code against):
 
@@ -32,7 +33,8 @@ monitor.py
     list_diagnostic_settings(tenant, resource_uri) -> list[dict]
         {name, storage_account_id, workspace_id, logs: [{category, category_group, enabled, retention_days}]}
 blobs.py (data plane)
-    BlobAccess(blob_endpoint, account_name, account_key)   one per storage account
+    BlobAccess(blob_endpoint, account_name, account_key)   one per storage account; an endpoint outside
+        settings.STORAGE_HOST_SUFFIXES (endpoints.py) raises UntrustedEndpoint before anything is sent
     get_logging_properties(access) -> dict                 {version, read, write, delete, retention_days}
     list_blobs(access, container, prefix) -> list[BlobInfo(name, etag, size, last_modified, metadata)]
     read_blob(access, container, name, offset=0) -> Iterator[bytes]   streamed chunks from offset

@@ -12,6 +12,7 @@ from datetime import datetime
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobAnalyticsLogging, BlobServiceClient, RetentionPolicy
 
+from ascmon.azure.endpoints import check_blob_endpoint
 from ascmon.azure.translate import SDK_ERRORS, azure_errors, translate
 
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -38,8 +39,14 @@ class BlobInfo:
     metadata: dict
 
 
-@functools.lru_cache(maxsize=256)
 def _client(access):
+    """The account's client, once its endpoint has passed the storage host check (endpoints.py)."""
+    check_blob_endpoint(access.blob_endpoint, access.account_name)
+    return _cached_client(access)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_client(access):
     credential = {"account_name": access.account_name, "account_key": access.account_key}
     return BlobServiceClient(
         access.blob_endpoint,

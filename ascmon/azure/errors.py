@@ -45,3 +45,7 @@ class Transient(AzureError):
     """5xx, a dropped connection, a timeout, or a truncated/undecodable page: try again."""
 
     retryable = True
+
+
+class UntrustedEndpoint(AzureError):
+    """An endpoint taken from Azure's answer lies outside the hosts ascmon may contact; nothing was sent."""

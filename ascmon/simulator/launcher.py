@@ -150,7 +150,11 @@ class Peers:
     processes: list = field(default_factory=list)
 
     def environment(self):
-        return {**self.arm.environment(), "ASCMON_AZURITE_URL": self.azurite_url}
+        return {
+            **self.arm.environment(),
+            "ASCMON_AZURITE_URL": self.azurite_url,
+            "ASCMON_STORAGE_HOST_SUFFIXES": ",".join(azurite_host_suffixes()),
+        }
 
     @property
     def azurite_url(self):
@@ -174,6 +178,15 @@ def point_settings_at(peers):
         for name, value in peers.environment().items():
             if name.startswith("AZURE_"):
                 setattr(settings, name, value)
+        settings.STORAGE_HOST_SUFFIXES = azurite_host_suffixes()
+
+
+def azurite_host_suffixes():
+    """Azure's blob host suffixes plus Azurite's loopback address, which the simulator reports."""
+    from django.conf import settings
+
+    suffixes = list(settings.STORAGE_HOST_SUFFIXES) if settings.configured else []
+    return [*suffixes, "127.0.0.1"] if "127.0.0.1" not in suffixes else suffixes
 
 
 def demo_tenant(scenario):
