@@ -252,6 +252,13 @@ STORAGE_HOST_SUFFIXES = env_list(
 )
 # Retries the Azure SDK makes itself before an error reaches ascmon (429 honours Retry-After).
 AZURE_RETRY_TOTAL = int(env("AZURE_RETRY_TOTAL", "4"))
+# Each tenant's budget of Azure calls (ARM and blob requests together), shared by every process: in
+# Redis when REDIS_URL is set, else in a SQLite file of the machine (ascmon/azure/budget.py). A worker
+# waits at most AZURE_MAX_WAIT_SECONDS for the budget or a 429's Retry-After, then hands back Throttled.
+AZURE_CALLS_PER_SECOND = int(env("ASCMON_AZURE_CALLS_PER_SECOND", "20"))
+AZURE_MAX_WAIT_SECONDS = float(env("ASCMON_AZURE_MAX_WAIT_SECONDS", "60"))
+AZURE_BUDGET_PATH = Path(env("ASCMON_AZURE_BUDGET_PATH", str(BASE_DIR / "var" / "azure-budget.sqlite3")))
+AZURE_BUDGET_PREFIX = env("ASCMON_AZURE_BUDGET_PREFIX", "ascmon:budget:")
 
 # Log Analytics price model for the cost page (see docs/azure-formats.md §7).
 LOG_ANALYTICS_PRICE_PER_GB = env_float("LOG_ANALYTICS_PRICE_PER_GB", 2.30)

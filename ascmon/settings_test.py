@@ -1,9 +1,17 @@
 """Settings for the test suite: the production settings with tasks run inline and fast hashing."""
 
 import os
+import tempfile
 
 os.environ.setdefault("ASCMON_DEBUG", "1")
 os.environ.setdefault("ASCMON_Q_SYNC", "1")
+# A budget of Azure calls no test runs into unless it means to; each run (and the processes its tests
+# start, which inherit these) has its own, since another run may share the machine and Redis.
+os.environ.setdefault("ASCMON_AZURE_CALLS_PER_SECOND", "10000")
+os.environ.setdefault(
+    "ASCMON_AZURE_BUDGET_PATH", f"{tempfile.gettempdir()}/ascmon-test-budget-{os.getpid()}.sqlite3"
+)
+os.environ.setdefault("ASCMON_AZURE_BUDGET_PREFIX", f"ascmon-test-{os.getpid()}:budget:")
 
 from ascmon.settings import *  # noqa: E402,F403
 

@@ -28,6 +28,9 @@ os.environ.setdefault("ASCMON_DEBUG", "1")
 os.environ.setdefault("ASCMON_Q_SYNC", "1")
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ.setdefault("ASCMON_LOG_LEVEL", "WARNING")
+# Measured against bare SDK paging, which has no per-tenant budget of calls: lift ours out of the way.
+os.environ.setdefault("ASCMON_AZURE_CALLS_PER_SECOND", "1000000")
+os.environ.setdefault("ASCMON_AZURE_BUDGET_PATH", f"{WORKDIR}/azure-budget.sqlite3")
 os.environ["DJANGO_SETTINGS_MODULE"] = "ascmon.settings"
 
 import django  # noqa: E402

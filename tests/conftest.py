@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -18,6 +19,16 @@ def make_user(username, *roles, staff=False):
     # get_or_create: transactional (browser) tests flush the groups the migration made.
     user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
     return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_azure_budget_file():
+    """The run's budget of Azure calls (ascmon/azure/budget.py) has a file of its own: removed after."""
+    from django.conf import settings
+
+    yield
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.AZURE_BUDGET_PATH}{suffix}").unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -5,17 +5,23 @@ import functools
 
 from django.conf import settings
 
+from ascmon.azure import budget
 from ascmon.azure.credentials import get_credential
+from ascmon.azure.transport import BudgetTransport
 
 
-def client_options():
-    """base_url, CA bundle and retries from the settings (empty settings: the SDK's Azure defaults)."""
+def client_options(tenant=None):
+    """base_url, CA bundle and retries from the settings (empty settings: the SDK's Azure defaults), and
+    for a tenant's client the transport that keeps to the tenant's shared budget (transport.py)."""
     # azure-core waits 300 s for a read by default: an inventory must not hang that long on one call.
-    options = {"retry_total": settings.AZURE_RETRY_TOTAL, "connection_timeout": 10, "read_timeout": 60}
+    connection = {"connection_timeout": 10, "read_timeout": 60}
+    if settings.AZURE_CA_BUNDLE:
+        connection["connection_verify"] = settings.AZURE_CA_BUNDLE
+    options = {"retry_total": settings.AZURE_RETRY_TOTAL, **connection}
     if settings.AZURE_MANAGEMENT_URL:
         options["base_url"] = settings.AZURE_MANAGEMENT_URL
-    if settings.AZURE_CA_BUNDLE:
-        options["connection_verify"] = settings.AZURE_CA_BUNDLE
+    if tenant is not None:
+        options["transport"] = BudgetTransport(budget.tenant_key(tenant.tenant_id), **connection)
     return options
 
 
@@ -25,6 +31,8 @@ def settings_key():
         settings.AZURE_AUTHORITY_HOST,
         settings.AZURE_CA_BUNDLE,
         settings.AZURE_RETRY_TOTAL,
+        settings.REDIS_URL,
+        settings.AZURE_BUDGET_PATH,
     )
 
 

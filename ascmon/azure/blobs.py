@@ -1,6 +1,7 @@
 """Blob data plane: classic logging settings, listing and streaming log blobs, uploads for the simulator.
 
-One BlobServiceClient per (endpoint, account, key) per process. SDK errors become ascmon.azure.errors
+One BlobServiceClient per (endpoint, account, key) per process. Requests keep to the tenant's shared
+budget and wait as a 429 says (transport.py, budget.py). SDK errors become ascmon.azure.errors
 (translate.py, the same mapping as the management plane).
 """
 
@@ -12,8 +13,10 @@ from datetime import datetime
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.storage.blob import BlobAnalyticsLogging, BlobServiceClient, RetentionPolicy
 
+from ascmon.azure import budget
 from ascmon.azure.endpoints import check_blob_endpoint
 from ascmon.azure.translate import SDK_ERRORS, azure_errors, translate
+from ascmon.azure.transport import BudgetTransport
 
 CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -25,6 +28,7 @@ class BlobAccess:
     blob_endpoint: str
     account_name: str
     account_key: str = ""
+    tenant_id: str = ""  # whose budget the reads count against; else the tenant listKeys gave the key to
 
     def __repr__(self):  # never print the key
         return f"BlobAccess({self.blob_endpoint!r}, {self.account_name!r})"
@@ -48,14 +52,19 @@ def _client(access):
 @functools.lru_cache(maxsize=256)
 def _cached_client(access):
     credential = {"account_name": access.account_name, "account_key": access.account_key}
+    transport = BudgetTransport(
+        lambda: budget.key_of_account(access.account_key, access.tenant_id),
+        retry_throttled=True,
+        connection_timeout=10,
+        read_timeout=60,
+    )
     return BlobServiceClient(
         access.blob_endpoint,
         credential=credential,
         retry_total=2,
         max_single_get_size=CHUNK_BYTES,
         max_chunk_get_size=CHUNK_BYTES,
-        connection_timeout=10,
-        read_timeout=60,
+        transport=transport,
     )
 
 

@@ -9,7 +9,7 @@ from ascmon.azure.translate import azure_errors
 
 @cached_client
 def _client(tenant, subscription_id):
-    return MonitorManagementClient(credential(tenant), subscription_id, **client_options())
+    return MonitorManagementClient(credential(tenant), subscription_id, **client_options(tenant))
 
 
 def _log(entry):

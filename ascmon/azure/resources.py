@@ -10,7 +10,7 @@ from ascmon.azure.translate import azure_errors
 
 @cached_client
 def _client(tenant, subscription_id):
-    return ResourceManagementClient(credential(tenant), subscription_id, **client_options())
+    return ResourceManagementClient(credential(tenant), subscription_id, **client_options(tenant))
 
 
 @azure_errors

@@ -56,7 +56,7 @@ class AlertPage:
 
 @cached_client
 def _client(tenant, subscription_id):
-    return SecurityCenter(credential(tenant), subscription_id, **client_options())
+    return SecurityCenter(credential(tenant), subscription_id, **client_options(tenant))
 
 
 def _base_url():

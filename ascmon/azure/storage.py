@@ -2,6 +2,7 @@
 
 from azure.mgmt.storage import StorageManagementClient
 
+from ascmon.azure import budget
 from ascmon.azure._arm import cached_client, client_options, credential, text
 from ascmon.azure.resource_ids import parse_resource_id
 from ascmon.azure.translate import azure_errors
@@ -9,7 +10,7 @@ from ascmon.azure.translate import azure_errors
 
 @cached_client
 def _client(tenant, subscription_id):
-    return StorageManagementClient(credential(tenant), subscription_id, **client_options())
+    return StorageManagementClient(credential(tenant), subscription_id, **client_options(tenant))
 
 
 @azure_errors
@@ -36,4 +37,6 @@ def get_account_key(tenant, account_id):
         parts["resource_group"], parts["name"]
     )
     # azure-mgmt-storage 25 models are mappings, where `.keys` is the Mapping method: index instead.
-    return keys["keys"][0]["value"]
+    key = keys["keys"][0]["value"]
+    budget.remember_key(key, tenant.tenant_id)  # reads with this key count against the tenant's budget
+    return key

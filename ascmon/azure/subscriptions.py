@@ -12,7 +12,7 @@ MANAGEMENT_SCOPE = "https://management.azure.com/.default"
 
 @cached_client
 def _client(tenant):
-    return SubscriptionClient(credential(tenant), **client_options())
+    return SubscriptionClient(credential(tenant), **client_options(tenant))
 
 
 @azure_errors
