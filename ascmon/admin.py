@@ -1,10 +1,14 @@
-"""People and their roles in Django's admin: the admin role adds people and puts them in groups.
+"""People and their roles in Django's admin: the admin role adds people and puts them in groups, and
+sees (and lifts) login lockouts.
 
-Django's own User and Group admins ask for per-model permissions the admin group does not hold; here
-they follow the role like every other admin page. Only a superuser makes another superuser, and the
-three role groups keep their names, since ascmon/roles.py finds the roles by them.
+Django's own User and Group admins, and django-axes' lockout records, ask for per-model permissions the
+admin group does not hold; here they follow the role like every other admin page. Only a superuser
+makes another superuser, and the three role groups keep their names, since ascmon/roles.py finds the
+roles by them.
 """
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
@@ -12,8 +16,7 @@ from django.contrib.auth.models import Group, User
 from ascmon.admin_site import RoleAdmin
 from ascmon.roles import ALL_ROLES
 
-admin.site.unregister(User)
-admin.site.unregister(Group)
+admin.site.unregister([User, Group, AccessAttempt, AccessLog, AccessFailureLog])
 
 
 @admin.register(User)
@@ -53,3 +56,20 @@ class RoleGroupAdmin(RoleAdmin, auth_admin.GroupAdmin):
         if obj is not None and obj.name in ALL_ROLES:
             return False
         return super().has_delete_permission(request, obj)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(RoleAdmin, axes_admin.AccessAttemptAdmin):
+    """Failed logins per username and address; deleting one lifts its lockout before the cool-off ends."""
+
+    editable = False
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(RoleAdmin, axes_admin.AccessLogAdmin):
+    editable = deletable = False
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(RoleAdmin, axes_admin.AccessFailureLogAdmin):
+    editable = deletable = False

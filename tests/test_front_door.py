@@ -32,6 +32,21 @@ def test_after_five_wrong_passwords_even_the_right_one_is_refused_for_a_while(cl
     assert "_auth_user_id" not in client.session
 
 
+def test_an_admin_lifts_a_lockout_in_the_admin(client, analyst, admin_user, settings):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, "ana", "wrong password")
+    admin = Client()
+    admin.force_login(admin_user)
+    assert "ana" in admin.get("/admin/axes/accessattempt/").content.decode()
+    attempt = AccessAttempt.objects.get(username="ana")
+    lifted = admin.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert lifted.status_code == 302
+    assert log_in(client, "ana", PASSWORD).status_code == 302
+
+
 def test_a_locked_out_username_still_logs_in_from_another_address(client, analyst, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "ana", "wrong password")
