@@ -198,14 +198,18 @@ def test_the_scenario_has_preview_unknown_and_cross_product_alerts(simulated_azu
     assert {k.alert_type for k in alert_catalog.UNKNOWN_TO_ASCMON} <= types
 
 
-def test_the_demo_peers_start_with_logs_and_stop_leaving_no_process_behind(settings):
+def test_the_demo_peers_start_with_logs_and_stop_leaving_no_process_behind(settings, monkeypatch):
     from ascmon.simulator import launcher
 
     settings.AZURE_MANAGEMENT_URL = ""  # an override first, so what the launcher sets is undone after
+    # As in production settings, Azurite's 127.0.0.1 is no blob host: the launcher allows it for the demo.
+    settings.STORAGE_HOST_SUFFIXES = ["blob.core.windows.net"]
+    monkeypatch.setenv("ASCMON_STORAGE_HOST_SUFFIXES", "blob.core.windows.net")
     peers = launcher.start_demo_peers(size="small", feed=True)
     try:
         assert all(process.poll() is None for process in peers.processes)
         assert set(peers.environment()) >= {"AZURE_MANAGEMENT_URL", "AZURE_AUTHORITY_HOST", "AZURE_CA_BUNDLE"}
+        assert "127.0.0.1" in peers.environment()["ASCMON_STORAGE_HOST_SUFFIXES"].split(",")
         assert settings.AZURE_MANAGEMENT_URL == peers.arm.url  # the demo onboards in its own process
         tenant = peers.demo_tenant()
         assert len(tenant["expected_subscriptions"]) == 4 and tenant["client_secret"]

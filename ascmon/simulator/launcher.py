@@ -178,7 +178,18 @@ def point_settings_at(peers):
         for name, value in peers.environment().items():
             if name.startswith("AZURE_"):
                 setattr(settings, name, value)
-        settings.STORAGE_HOST_SUFFIXES = azurite_host_suffixes()
+    allow_azurite_hosts()
+
+
+def allow_azurite_hosts():
+    """This process, and the children it starts (the feeder, the demo's workers), may send blob requests
+    to Azurite's 127.0.0.1, which product settings refuse (ascmon/azure/endpoints.py)."""
+    from django.conf import settings
+
+    suffixes = azurite_host_suffixes()
+    os.environ["ASCMON_STORAGE_HOST_SUFFIXES"] = ",".join(suffixes)
+    if settings.configured:
+        settings.STORAGE_HOST_SUFFIXES = suffixes
 
 
 def azurite_host_suffixes():
@@ -209,6 +220,7 @@ def start_demo_peers(size="default", stdout=None, seed=1, feed=True):
     now = datetime.now(UTC).replace(microsecond=0)
     scenario = scenario_module.build(seed, size, now)
     write = stdout.write if stdout is not None else (lambda text: None)
+    allow_azurite_hosts()  # the loader and the feeder write to Azurite through the product's blob wrapper
     azurite = start_azurite(scenario)
     # The demo stops the processes itself; the storage folder goes when this process exits.
     atexit.register(shutil.rmtree, azurite.location, True)
