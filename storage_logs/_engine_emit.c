@@ -139,7 +139,8 @@ static int absorb_statuses(Engine *e, Group *g, Span json) {
         while (j.p < j.e && ISDIGIT(*j.p)) j.p++;
         int ok = 1;
         int64_t n = to_int((Span){s, j.p - s}, &ok);
-        if (!ok || group_add_status(e, g, code, n) < 0) return PyErr_Occurred() ? -1 : 0;
+        if (!ok) return 0;
+        if (g && group_add_status(e, g, code, n) < 0) return -1; /* no group: only checked */
         j_ws(&j);
         if (j.p < j.e && *j.p == ',') { j.p++; j_ws(&j); continue; }
         return j.p < j.e && *j.p == '}';
@@ -161,7 +162,7 @@ static int absorb_strings(Engine *e, Group *g, Span json, int (*take)(Engine *, 
         e->text2.n = 0;
         if (plain) text = raw;
         else if (buf_reserve(&e->text2, raw.n * 4 + 8) < 0 || !j_decode(raw, &e->text2, &text)) return 0;
-        if (take(e, g, text.p, text.n) < 0) return -1;
+        if (take && take(e, g, text.p, text.n) < 0) return -1; /* no taker: only checked */
         j_ws(&j);
         if (j.p < j.e && *j.p == ',') { j.p++; j_ws(&j); continue; }
         return j.p < j.e && *j.p == ']';
@@ -214,15 +215,34 @@ static int absorb_row(Engine *e, PyObject *row) {
         PyErr_SetString(PyExc_ValueError, "a stored row's first or last time is not a time");
         return -1;
     }
+    Span statuses, samples, ids;
+    if (!text_arg(PyTuple_GET_ITEM(row, 16), &statuses) || !text_arg(PyTuple_GET_ITEM(row, 17), &samples) ||
+        !text_arg(PyTuple_GET_ITEM(row, 18), &ids)) {
+        PyErr_SetString(PyExc_TypeError, "a stored row's status counts, samples and ids are JSON text");
+        return -1;
+    }
+    if (absorb_statuses(e, NULL, statuses) <= 0 || absorb_strings(e, NULL, samples, NULL) <= 0 ||
+        absorb_strings(e, NULL, ids, NULL) <= 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a stored row's status counts, samples or ids are not the JSON ascmon writes");
+        return -1;
+    }
+    int64_t size = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 20)), billed = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 21));
+    if ((size == -1 || billed == -1) && PyErr_Occurred()) return -1;
+    Py_buffer digests;
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(row, 19), &digests, PyBUF_SIMPLE) < 0) return -1;
     int64_t count = g->count, sum[4];
     memcpy(sum, g->sum, sizeof sum);
     int overflow = checked_add64(&count, n[0]);
     for (int i = 0; i < 4; i++) overflow |= checked_add64(&sum[i], n[1 + 3 * i]);
     if (overflow) {
+        PyBuffer_Release(&digests);
         PyErr_SetString(PyExc_OverflowError,
                         "merging a batch into a stored aggregate would overflow a 64-bit sum; the batch is not stored");
         return -1;
     }
+    /* everything is checked: from here on the group changes (only memory can still fail, and then the
+     * engine is discarded with its batch) */
     g->count = count;
     memcpy(g->sum, sum, sizeof sum);
     for (int i = 0; i < 4; i++) {
@@ -231,12 +251,6 @@ static int absorb_row(Engine *e, PyObject *row) {
     }
     if (first < g->first) g->first = first;
     if (last > g->last) g->last = last;
-    Span statuses, samples, ids;
-    if (!text_arg(PyTuple_GET_ITEM(row, 16), &statuses) || !text_arg(PyTuple_GET_ITEM(row, 17), &samples) ||
-        !text_arg(PyTuple_GET_ITEM(row, 18), &ids)) {
-        PyErr_SetString(PyExc_TypeError, "a stored row's status counts, samples and ids are JSON text");
-        return -1;
-    }
     int r = absorb_statuses(e, g, statuses);
     if (r > 0) r = absorb_strings(e, g, samples, take_sample);
     StoredIds held = {.n = 0};
@@ -246,19 +260,16 @@ static int absorb_row(Engine *e, PyObject *row) {
         if (group_add_id(e, g, held.ids[i], 1) < 0) r = -1;
     for (int i = 0; i < held.n; i++) free((void *)held.ids[i].p);
     if (r <= 0) {
-        if (!r) PyErr_SetString(PyExc_ValueError, "a stored row's status counts, samples or ids are not the JSON ascmon writes");
+        PyBuffer_Release(&digests);
+        if (!PyErr_Occurred()) PyErr_NoMemory();
         return -1;
     }
-    Py_buffer digests;
-    if (PyObject_GetBuffer(PyTuple_GET_ITEM(row, 19), &digests, PyBUF_SIMPLE) < 0) return -1;
     for (Py_ssize_t i = 0; i + 8 <= digests.len; i += 8) {
         uint64_t d;
         memcpy(&d, (const char *)digests.buf + i, 8);
         if (group_add_object(g, d) < 0) { PyBuffer_Release(&digests); PyErr_NoMemory(); return -1; }
     }
     PyBuffer_Release(&digests);
-    int64_t size = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 20)), billed = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 21));
-    if ((size == -1 || billed == -1) && PyErr_Occurred()) return -1;
     g->old_size += size;
     g->old_billed += billed;
     g->absorbed = 1;

@@ -4,6 +4,8 @@ Bytes are drawn in one decimal unit chosen for the data (MB, GB...), named on th
 ticks would write a billion bytes as "1B".
 """
 
+import html
+
 from storage_logs.baseline import HOUR, byte_unit
 
 READ_COLOUR = "#1f5fbf"
@@ -91,7 +93,7 @@ def operations_per_hour(series, window_start, window_end):
         "data": [
             {
                 "type": "bar",
-                "name": name,
+                "name": html.escape(name),  # plotly renders <a href> and friends in trace names
                 "x": hours,
                 "y": [point.operations.get(name, 0) for point in series],
                 "marker": {"color": OPERATION_COLOURS[index % len(OPERATION_COLOURS)]},

@@ -26,7 +26,7 @@ FUZZ_SCALE = int(os.environ.get("ASCMON_FUZZ_SCALE", "1"))
 
 def by_python(text):
     engine, rejects = Aggregator(), parse.Rejects()
-    engine.add(parse.records(text, rejects))
+    engine.add(parse.records(text, rejects), rejects)
     return sorted(engine.close(), key=repr), rejects.count, engine.duplicates
 
 
@@ -215,3 +215,91 @@ def test_damaged_monitor_events_are_read_alike_or_rejected_alike_by_both_parsers
         assert engine == by_python(line + "\n"), line
         outcomes.append(engine[1])
     assert 300 * FUZZ_SCALE < outcomes.count(0) and 300 * FUZZ_SCALE < outcomes.count(1)
+
+
+# --- the engine cannot be pushed into wrong numbers or crashes ------------------------------------------
+
+
+def huge_events(count, size=10**18 - 1):
+    """Monitor JSON events whose response is `size` bytes (as big as a log line may say)."""
+    line = monitor_lines().decode().splitlines()[0]
+    event = json.loads(line)
+    out = []
+    for index in range(count):
+        event["correlationId"] = f"huge-{index}"
+        event["properties"]["responseHeaderSize"] = 0
+        event["properties"]["responseBodySize"] = size
+        out.append(json.dumps(event))
+    return "".join(item + "\n" for item in out).encode()
+
+
+def test_lines_whose_bytes_would_overflow_a_sum_are_rejected_with_a_reason_not_summed_negative():
+    data = huge_events(12)
+    for rows, rejected, _ in (by_engine(data), by_python(data.decode())):
+        assert rejected == 3  # 9 × (10**18 - 1) fits in 64 bits, a tenth would not
+        assert sum(row["count"] for row in rows) == 9
+        assert all(row["response_bytes"] > 0 for row in rows)
+    engine, rejects = Aggregator(), parse.Rejects()
+    engine.add_text(data, rejects)
+    assert "overflow" in rejects.samples[0]["reason"]
+    assert engine.figures["raw_response"] == 9 * (10**18 - 1)
+
+
+def test_overflowing_lines_among_damaged_ones_are_read_alike_by_both_parsers():
+    rng = random.Random(11)
+    lines = monitor_lines().decode().splitlines()[:50] + huge_events(15).decode().splitlines()
+    for _ in range(20 * FUZZ_SCALE):
+        rng.shuffle(lines)
+        text = "".join(line + "\n" for line in lines)
+        assert by_engine(text.encode(), chunk=7) == by_python(text)
+
+
+def test_an_engine_used_without_init_or_initialised_twice_raises_instead_of_crashing():
+    from storage_logs.aggregate import engine
+
+    bare = engine().Engine.__new__(engine().Engine)
+    for call in (lambda: bare.feed(b"x\n", 0, None, None), bare.figures, bare.keys, bare.take_fresh,
+                 lambda: bare.emit("rows"), lambda: bare.know(b""), lambda: bare.absorb([])):  # fmt: skip
+        with pytest.raises(RuntimeError, match="__init__"):
+            call()
+    aggregator = Aggregator()
+    with pytest.raises(RuntimeError, match="once"):
+        aggregator._engine.__init__([((0,), 60, 0)] * 4, int, str, str)
+    aggregator.add_text(simulated_lines(), parse.Rejects())  # still whole
+    assert aggregator.figures["accepted"] > 0
+
+
+def test_a_failure_while_closing_groups_changes_nothing_and_leaks_nothing():
+    data = simulated_lines()
+    expected, _, _ = by_engine(data)
+    aggregator = Aggregator()
+    aggregator.add_text(data, parse.Rejects())
+    key = aggregator.keys().split(b"\n")[0].split(b"\t")[1].decode()
+    with pytest.raises(ValueError, match="time"):
+        aggregator.absorb([(key, 1, "not a time", "", *[0] * 12, "{}", "[]", "[]", b"", 0, 0)])
+    with pytest.raises(KeyError):
+        aggregator.absorb([("f" * 32, 1, "2026-01-01 00:00:00", "2026-01-01 00:00:00", *[0] * 12, "{}", "[]",
+                            "[]", b"", 0, 0)])  # fmt: skip
+    with pytest.raises(ValueError, match="mode"):
+        aggregator.emit("nonsense")
+    assert sorted(aggregator.close(), key=repr) == expected
+
+
+def test_forged_operation_and_container_names_never_reach_a_chart():
+    import re
+
+    from storage_logs import charts
+    from storage_logs.baseline import HourPoint
+
+    line = monitor_lines().decode().splitlines()[0]
+    link = '"operationName":"<a href=\\"https://evil.example\\">GetBlob</a>"'
+    forged = re.sub(r'"operationName":"\w+"', lambda _: link, line)
+    forged2 = line.replace('"objectKey":"/engine/', '"objectKey":"/engine/<b>x</b>')
+    assert forged != line and forged2 != line
+    for text in (forged, forged2):
+        rows, rejected, _ = by_engine((text + "\n").encode())
+        assert rejected == 1 and rows == []
+        assert by_python(text + "\n")[1] == 1
+    hour = datetime(2026, 2, 2, 9, tzinfo=UTC)
+    figure = charts.operations_per_hour([HourPoint(hour, 0, {'<a href="x">GetBlob</a>': 1})], hour, hour)
+    assert figure["data"][0]["name"] == "&lt;a href=&quot;x&quot;&gt;GetBlob&lt;/a&gt;"
