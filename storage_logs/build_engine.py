@@ -1,32 +1,35 @@
-"""Compiles the storage log engine (storage_logs/_engine*.c) in place; scripts/setup runs this when a
-source is newer than the built module.
+"""Compiles the storage log engine (storage_logs/_engine*.c) in place, as pyproject.toml declares it;
+scripts/setup runs this when a source is newer than the built module.
 
     .venv/bin/python storage_logs/build_engine.py
 """
 
+import os
+import shutil
+import tomllib
 from pathlib import Path
 
 from setuptools import Extension, setup
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "storage_logs").glob("_engine*.c"))
-ENGINE = Extension(
-    "storage_logs._engine",
-    SOURCES,
-    depends=[str(path.relative_to(ROOT)) for path in (ROOT / "storage_logs").glob("_engine*.h")],
-    extra_compile_args=["-O3", "-Wall", "-Wno-unused-result"],
-)
+
+
+def engine():
+    """The extension as pyproject.toml declares it (one declaration for pip and for the checkout)."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["ext-modules"][0]
+    return Extension(
+        declared["name"],
+        [str(ROOT / source) for source in declared["sources"]],
+        depends=[str(ROOT / header) for header in declared["depends"]],
+        extra_compile_args=declared["extra-compile-args"],
+    )
+
 
 if __name__ == "__main__":
-    setup(
-        name="ascmon-storage-log-engine",
-        ext_modules=[ENGINE],
-        script_args=[
-            "build_ext",
-            "--inplace",
-            "--build-temp",
-            str(ROOT / "var" / "build"),
-            "--build-lib",
-            str(ROOT / "var" / "build" / "lib"),
-        ],  # fmt: skip
-    )
+    build = ROOT / "var" / "build"
+    build.mkdir(parents=True, exist_ok=True)
+    os.chdir(build)  # setup() would read pyproject.toml from the working folder, with this venv's setuptools
+    arguments = ["build_ext", "--build-temp", str(build), "--build-lib", str(build / "lib")]
+    setup(name="ascmon-storage-log-engine", ext_modules=[engine()], script_args=arguments)
+    for built in (build / "lib" / "storage_logs").glob("_engine*"):
+        shutil.copy2(built, ROOT / "storage_logs" / built.name)
