@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from storage_logs import parse
+from storage_logs import parse, sas
 from storage_logs.parse import (
     APPID,
     AUTH,
@@ -146,7 +146,7 @@ class Aggregator:
         self._engine = engine().Engine(
             [(policy.key_indices, policy.window_minutes, policy.flags) for policy in by_index],
             _kind_index,
-            parse.sas_fields,
+            sas.sas_fields,
             html.unescape,
         )
 

@@ -9,12 +9,13 @@ SAS request: the token's visible fields for classic lines (Azure logs the signat
 the signature's hash for Azure Monitor events (docs/azure-formats.md §6.2a). No Django imports.
 """
 
-import hashlib
 import html
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from storage_logs.sas import redact, sas_fields, sas_principal
 
 (VER, TIME, DATE, HH, MM, OP, STATUS, HTTP, HCLASS, E2E, SRV, AUTH, REQUESTER, SIG, CONTAINER, OBJECT, RID,
  OPC, IP, REQ, RESP, UA, OID, APPID, UPN) = range(25)  # fmt: skip
@@ -78,13 +79,6 @@ TIME_SHAPE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):([0-5]\d)(?:\.\d{1
 # can become a chart trace or a link.
 OPERATION_SHAPE = re.compile(r"[A-Za-z0-9]{1,64}", re.A)
 CONTAINER_SHAPE = re.compile(r"\$?[A-Za-z0-9-]{0,63}", re.A)
-# The query fields of a SAS token (service, account and user delegation SAS), all visible in logs but sig.
-SAS_FIELDS = frozenset(
-    "sv ss srt sp st se sip spr sr si sdd skoid sktid skt ske sks skv saoid suoid scid ses".split()
-    + "rscc rscd rsce rscl rsct".split()
-)
-# A SAS signature in text (the engine's redact_signatures does the same to stored object names).
-_SIGNATURE = re.compile(r"((?i:sig)=)(?!XXXXX(?:[&; \t\n\r\f\v\"']|$))[^&; \t\n\r\f\v\"']+")
 AUTH_OF_IDENTITY = {"AccountKey": "authenticated", "SAS": "sas", "OAuth": "bearer", "Anonymous": "anonymous"}
 SAMPLES_KEPT = 5
 MAX_DIGITS = 18  # numbers are summed as 64-bit integers
@@ -107,29 +101,6 @@ class Rejects:
             if isinstance(line, bytes):
                 line = line.decode("utf-8", "replace")
             self.samples.append({"line": redact(line or "")[:2000], "reason": str(reason)})
-
-
-def redact(text):
-    """Text that may hold a URL, with any SAS signature that is not Azure's own redaction replaced."""
-    return _SIGNATURE.sub(r"\1XXXXX", text)
-
-
-def sas_fields(query):
-    """A SAS token's identity in a classic log line: its visible fields (the query as written, HTML-encoded),
-    sorted and joined as k=v&k=v. Tokens with the same visible fields cannot be told apart by the log."""
-    pairs = []
-    for part in html.unescape(query).split("&"):
-        key, _, value = part.partition("=")
-        if key.lower() in SAS_FIELDS:
-            pairs.append((key.lower(), value))
-    return "&".join(f"{key}={value}" for key, value in sorted(pairs))
-
-
-def sas_principal(sig):
-    """(principal kind, id) of a SAS identity as the SIG position holds it (see the module's docstring)."""
-    if sig.startswith("#"):
-        return "sas", sig[1:]
-    return "sas_fields", hashlib.sha256(sig.encode()).hexdigest()[:16]
 
 
 def tokenize(line):

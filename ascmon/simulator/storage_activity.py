@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from storage_logs.parse import sas_fields
+from storage_logs.sas import sas_fields
 
 HOUR = timedelta(hours=1)
 LINES_PER_BLOB = 20000
