@@ -207,11 +207,13 @@ def _changed_note(totals):
 
 
 def account_access(account):
-    """The data-plane access of an account, with its key from ARM (listKeys)."""
+    """The data-plane access of an account, with its key from ARM (listKeys); its reads count against the
+    tenant's budget of Azure calls."""
     from ascmon.azure import storage
 
-    key = storage.get_account_key(account.device.tenant(), account.resource_id)
-    return blobs.BlobAccess(account.blob_endpoint, account.name, key)
+    tenant = account.device.tenant()
+    key = storage.get_account_key(tenant, account.resource_id)
+    return blobs.BlobAccess(account.blob_endpoint, account.name, key, tenant_id=account.device.tenant_id)
 
 
 def archive_access(account, own_access):

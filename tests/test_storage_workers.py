@@ -29,7 +29,7 @@ def production_env(peers):
     db = settings.DATABASES["default"]
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SETTINGS")},
-        **peers.arm.environment(),
+        **peers.environment(),  # the simulator, and Azurite among the blob hosts ascmon may contact
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": REDIS_URL,
         "ASCMON_DEBUG": "1",
