@@ -28,6 +28,8 @@ typedef struct {
     Text samples[SAMPLES]; /* output form ("container/object"), sorted */
     Text ids[SAMPLE_IDS];
     Text sas; /* the SAS identity (visible fields, or '#' and the signature hash) */
+    int64_t *batches; /* the stored batches (LogBatch ids) whose lines it holds */
+    uint32_t nbatches, capbatches;
     uint8_t key16[16];
     int64_t old_size, old_billed; /* sizes of the stored row it was merged with */
 } Group;
@@ -67,6 +69,7 @@ int group_add_object(Group *g, uint64_t d);
 int group_offer_sample(Engine *e, Group *g, const char *text, size_t n);
 int group_add_status(Engine *e, Group *g, Span code, int64_t n);
 int group_add_id(Engine *e, Group *g, Span id, int first);
+int group_add_batch(Group *g, int64_t batch);
 /* Output form of a text field: HTML entities decoded when `unescape` (Python's html.unescape for what C
  * does not decode the same way), invalid UTF-8 replaced as Python's "replace" does, NUL as U+FFFD. */
 int out_text(Engine *e, Span raw, int unescape, Buf *dst);

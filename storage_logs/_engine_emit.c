@@ -14,7 +14,7 @@ static const char *const COLUMNS[] = {
     "request_bytes_max", "response_bytes", "response_bytes_min", "response_bytes_max", "latency_ms_sum",
     "latency_ms_min", "latency_ms_max", "server_ms_sum", "server_ms_min", "server_ms_max", "status_counts",
     "distinct_objects", "sample_objects", "sample_request_ids", "object_digests", "group_key", "export_size",
-    "billed_size", NULL};
+    "billed_size", "batches", NULL};
 
 PyObject *row_columns(void) {
     PyObject *out = PyList_New(0);
@@ -171,6 +171,27 @@ static int absorb_strings(Engine *e, Group *g, Span json, int (*take)(Engine *, 
 
 static int take_sample(Engine *e, Group *g, const char *p, size_t n) { return group_offer_sample(e, g, p, n); }
 
+/* a JSON array of batch ids, added to the group (or only checked when there is none) */
+static int absorb_batches(Group *g, Span json) {
+    J j = {json.p, json.p + json.n};
+    j_ws(&j);
+    if (j.p >= j.e || *j.p != '[') return 0;
+    j.p++;
+    j_ws(&j);
+    if (j.p < j.e && *j.p == ']') return 1;
+    for (;;) {
+        const char *s = j.p;
+        while (j.p < j.e && ISDIGIT(*j.p)) j.p++;
+        int ok = 1;
+        int64_t batch = to_int((Span){s, j.p - s}, &ok);
+        if (!ok) return 0;
+        if (g && group_add_batch(g, batch) < 0) return -1;
+        j_ws(&j);
+        if (j.p < j.e && *j.p == ',') { j.p++; j_ws(&j); continue; }
+        return j.p < j.e && *j.p == ']';
+    }
+}
+
 typedef struct { Span ids[SAMPLE_IDS]; int n; } StoredIds;
 static StoredIds *stored_ids;
 static int take_id(Engine *e, Group *g, const char *p, size_t n) {
@@ -188,8 +209,8 @@ static int take_id(Engine *e, Group *g, const char *p, size_t n) {
  * status_counts, sample_objects, sample_request_ids as JSON text, object_digests, export_size, billed_size) merged
  * into its open group. */
 static int absorb_row(Engine *e, PyObject *row) {
-    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 22) {
-        PyErr_SetString(PyExc_TypeError, "a stored row is a tuple of 22 values");
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 23) {
+        PyErr_SetString(PyExc_TypeError, "a stored row is a tuple of 23 values");
         return -1;
     }
     uint8_t key[16];
@@ -215,16 +236,16 @@ static int absorb_row(Engine *e, PyObject *row) {
         PyErr_SetString(PyExc_ValueError, "a stored row's first or last time is not a time");
         return -1;
     }
-    Span statuses, samples, ids;
+    Span statuses, samples, ids, batches;
     if (!text_arg(PyTuple_GET_ITEM(row, 16), &statuses) || !text_arg(PyTuple_GET_ITEM(row, 17), &samples) ||
-        !text_arg(PyTuple_GET_ITEM(row, 18), &ids)) {
+        !text_arg(PyTuple_GET_ITEM(row, 18), &ids) || !text_arg(PyTuple_GET_ITEM(row, 22), &batches)) {
         PyErr_SetString(PyExc_TypeError, "a stored row's status counts, samples and ids are JSON text");
         return -1;
     }
     if (absorb_statuses(e, NULL, statuses) <= 0 || absorb_strings(e, NULL, samples, NULL) <= 0 ||
-        absorb_strings(e, NULL, ids, NULL) <= 0) {
+        absorb_strings(e, NULL, ids, NULL) <= 0 || absorb_batches(NULL, batches) <= 0) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "a stored row's status counts, samples or ids are not the JSON ascmon writes");
+            PyErr_SetString(PyExc_ValueError, "a stored row's status counts, samples, ids or batches are not the JSON ascmon writes");
         return -1;
     }
     int64_t size = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 20)), billed = PyLong_AsLongLong(PyTuple_GET_ITEM(row, 21));
@@ -269,6 +290,7 @@ static int absorb_row(Engine *e, PyObject *row) {
         memcpy(&d, (const char *)digests.buf + i, 8);
         if (group_add_object(g, d) < 0) { PyBuffer_Release(&digests); PyErr_NoMemory(); return -1; }
     }
+    if (absorb_batches(g, batches) <= 0) { PyBuffer_Release(&digests); PyErr_NoMemory(); return -1; }
     PyBuffer_Release(&digests);
     g->old_size += size;
     g->old_billed += billed;
@@ -419,7 +441,7 @@ static const int TEXT_KEY_LEN[NTEXT] = {0, 9, 0, 0, 14, 12, 15, 3, 6, 9, 10, 9, 
 typedef struct {
     Span text[NTEXT]; /* each column's output form: the key's own bytes when plain, else in backing[] */
     Buf backing[NTEXT];
-    Buf statuses, samples, ids, scratch;
+    Buf statuses, samples, ids, batches, scratch;
 } RowBufs;
 
 static void rowbufs_free(RowBufs *r) {
@@ -427,6 +449,7 @@ static void rowbufs_free(RowBufs *r) {
     free(r->statuses.p);
     free(r->samples.p);
     free(r->ids.p);
+    free(r->batches.p);
     free(r->scratch.p);
 }
 
@@ -586,6 +609,14 @@ static int row_json(Engine *e, Group *g, RowBufs *r) {
         if ((i && buf_byte(b, ',') < 0) || json_put(b, id.p, id.n) < 0) return PyErr_NoMemory(), -1;
     }
     if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
+    b = &r->batches;
+    b->n = 0;
+    if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
+    for (int i = 0; i < g->nbatches; i++) {
+        char num[24];
+        if ((i && buf_byte(b, ',') < 0) || buf_put(b, num, put_int(num, g->batches[i])) < 0) return PyErr_NoMemory(), -1;
+    }
+    if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
     return 0;
 }
 
@@ -699,7 +730,7 @@ static int copy_row(Buf *out, int64_t account, const Group *g, RowBufs *r, Buf *
                     int width) {
     static const int order[] = {C_OP, C_HCLASS, C_AUTH, C_PKIND, C_PID, C_LABEL, C_UPN, C_APP, C_IP, C_UA,
                                 C_CONTAINER, C_OBJECT};
-    size_t need = 2 + 40 * 4 + 23 * 8 + 16 + r->statuses.n + r->samples.n + r->ids.n + 3 + digests->n +
+    size_t need = 2 + 40 * 4 + 23 * 8 + 16 + r->statuses.n + r->samples.n + r->ids.n + r->batches.n + 4 + digests->n +
                   r->text[C_KIND].n;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) need += r->text[order[i]].n;
     if (buf_reserve(out, need) < 0) return -1;
@@ -725,12 +756,13 @@ static int copy_row(Buf *out, int64_t account, const Group *g, RowBufs *r, Buf *
     o = field_bytes(o, (const char *)g->key16, 16);
     o = field_int4(o, size.export);
     o = field_int4(o, size.billed);
+    o = field_jsonb(o, &r->batches);
     out->n = o - out->p;
     return 0;
 }
 
 static PyObject *tuple_row(long long account, const Group *g, RowBufs *r, Buf *digests, Sizes size, int width) {
-    PyObject *row = PyTuple_New(39);
+    PyObject *row = PyTuple_New(40);
     if (!row) return NULL;
     int i = 0;
     char t[48], hex[32];
@@ -765,6 +797,7 @@ static PyObject *tuple_row(long long account, const Group *g, RowBufs *r, Buf *d
     SET(PyUnicode_FromStringAndSize(hex, 32));
     SET(PyLong_FromLongLong(size.export));
     SET(PyLong_FromLongLong(size.billed));
+    TEXT(r->batches);
 #undef TEXT
 #undef SET
     return row;
@@ -832,8 +865,10 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
     const char *mode_name = "rows";
     long long account = 0;
     PyObject *cutoff_arg = Py_None;
-    static char *kwlist[] = {"mode", "account_id", "cutoff", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sLO", kwlist, &mode_name, &account, &cutoff_arg)) return NULL;
+    long long batch = 0;
+    static char *kwlist[] = {"mode", "account_id", "cutoff", "batch", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sLOL", kwlist, &mode_name, &account, &cutoff_arg, &batch))
+        return NULL;
     int mode = !strcmp(mode_name, "copy") ? M_COPY : !strcmp(mode_name, "rows") ? M_ROWS
              : !strcmp(mode_name, "stats") ? M_STATS : -1;
     if (mode < 0) return PyErr_Format(PyExc_ValueError, "mode is copy, rows or stats");
@@ -855,6 +890,7 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
         if (!all && g->start + (width < 1440 ? width : 1440) >= cutoff) continue;
         gone[i] = 1;
         /* figures only: no group key, and a SAS token's id is 16 hex digits whatever they are */
+        if (batch > 0 && group_add_batch(g, batch) < 0) { PyErr_NoMemory(); goto done; }
         if ((mode != M_STATS && group_key16(e, g) < 0) || row_texts(e, g, &r, mode != M_STATS) < 0 ||
             row_json(e, g, &r) < 0)
             goto done;

@@ -51,6 +51,7 @@ void group_free(Group *g) {
     for (int i = 0; i < g->nsamples; i++) free(g->samples[i].p);
     for (int i = 0; i < g->nids; i++) free(g->ids[i].p);
     free(g->sas.p);
+    free(g->batches);
     memset(g, 0, sizeof *g);
 }
 
@@ -142,6 +143,21 @@ int group_add_id(Engine *e, Group *g, Span id, int first) {
         g->ids[g->nids++] = t;
     }
     (void)e;
+    return 0;
+}
+
+/* a stored batch that holds some of the group's lines (kept once, in order) */
+int group_add_batch(Group *g, int64_t batch) {
+    for (int i = 0; i < g->nbatches; i++)
+        if (g->batches[i] == batch) return 0;
+    if (g->nbatches == g->capbatches) {
+        uint32_t cap = g->capbatches ? g->capbatches * 2 : 2;
+        int64_t *b = realloc(g->batches, cap * sizeof *b);
+        if (!b) return -1;
+        g->batches = b;
+        g->capbatches = cap;
+    }
+    g->batches[g->nbatches++] = batch;
     return 0;
 }
 

@@ -63,7 +63,7 @@ ROW_COLUMNS = (
     "request_bytes_max", "response_bytes", "response_bytes_min", "response_bytes_max", "latency_ms_sum",
     "latency_ms_min", "latency_ms_max", "server_ms_sum", "server_ms_min", "server_ms_max", "status_counts",
     "distinct_objects", "sample_objects", "sample_request_ids", "object_digests", "group_key", "export_size",
-    "billed_size",
+    "billed_size", "batches",
 )  # fmt: skip
 SETUP = "scripts/setup"
 
@@ -206,11 +206,12 @@ class Aggregator:
         """Merge stored rows (STORED_COLUMNS) into the open groups of their keys (call `keys` first)."""
         return self._engine.absorb(stored_rows)
 
-    def emit(self, mode="rows", account_id=0, cutoff=None):
+    def emit(self, mode="rows", account_id=0, cutoff=None, batch=0):
         """(new rows, merged rows, totals): the groups whose window ends before `cutoff` (all by default) as
         PostgreSQL COPY text ("copy"), tuples in ROW_COLUMNS order ("rows") or nothing ("stats"); merged
-        rows are those of groups a stored row was absorbed into."""
-        return self._engine.emit(mode, account_id, cutoff)
+        rows are those of groups a stored row was absorbed into. `batch` (a LogBatch id) is added to each
+        row's batches: where its lines can be read again."""
+        return self._engine.emit(mode, account_id, cutoff, batch)
 
     def close(self):
         """Every open aggregate as a dict (ROW_COLUMNS); the aggregator is empty afterwards."""
@@ -230,7 +231,7 @@ STORED_COLUMNS = (
     "request_bytes", "request_bytes_min", "request_bytes_max", "response_bytes", "response_bytes_min",
     "response_bytes_max", "latency_ms_sum", "latency_ms_min", "latency_ms_max", "server_ms_sum",
     "server_ms_min", "server_ms_max", "status_counts", "sample_objects", "sample_request_ids",
-    "object_digests", "export_size", "billed_size",
+    "object_digests", "export_size", "billed_size", "batches",
 )  # fmt: skip
 
 
@@ -241,7 +242,7 @@ def _kind_index(operation):
 def as_dict(row):
     """A row as the engine hands it over, with its JSON columns read and its times as UTC datetimes."""
     record = dict(zip(ROW_COLUMNS, row, strict=True))
-    for name in ("status_counts", "sample_objects", "sample_request_ids"):
+    for name in ("status_counts", "sample_objects", "sample_request_ids", "batches"):
         record[name] = json.loads(record[name])
     for name in ("window_start", "window_end", "first_time", "last_time"):
         record[name] = datetime.fromisoformat(record[name]).replace(tzinfo=UTC)
@@ -251,7 +252,7 @@ def as_dict(row):
 # ---- the export format: what a log store would ingest for one aggregate --------------------------------
 
 DERIVED = ("kind", "window_end", "status_class", "auth_type")  # from operation, status_counts, principal
-INTERNAL = ("account_id", "object_digests", "group_key", "export_size", "billed_size")
+INTERNAL = ("account_id", "object_digests", "group_key", "export_size", "billed_size", "batches")
 _MEASURES = ("request_bytes", "response_bytes", "latency_ms", "server_ms")
 SINGLE = ("last_time", "distinct_objects", *(f"{name}_{end}" for name in _MEASURES for end in ("min", "max")))
 

@@ -32,4 +32,8 @@ if __name__ == "__main__":
     arguments = ["build_ext", "--build-temp", str(build), "--build-lib", str(build / "lib")]
     setup(name="ascmon-storage-log-engine", ext_modules=[engine()], script_args=arguments)
     for built in (build / "lib" / "storage_logs").glob("_engine*"):
-        shutil.copy2(built, ROOT / "storage_logs" / built.name)
+        # A new file renamed over the old one: a process that has the old module loaded keeps its
+        # mapping (copying over it in place crashes that process with SIGBUS).
+        staged = ROOT / "storage_logs" / f".{built.name}.new"
+        shutil.copy2(built, staged)
+        os.replace(staged, ROOT / "storage_logs" / built.name)

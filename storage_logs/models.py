@@ -139,6 +139,21 @@ class SeenRequests(models.Model):
         return f"{self.account} {self.hour:%Y-%m-%d %H}:00"
 
 
+class LogBatch(models.Model):
+    """The lines one stored batch read: per blob, the ETag it had and the byte range. Aggregates name the
+    batches that fed them, so their lines can be read again from the customer's blobs."""
+
+    account = models.ForeignKey(
+        "devices.StorageAccount", on_delete=models.CASCADE, related_name="log_batches"
+    )
+    hour = models.DateTimeField()
+    stored_at = models.DateTimeField(default=timezone.now)
+    ranges = models.JSONField(default=list)  # [[container, blob name, etag, start, end], ...]
+
+    def __str__(self):
+        return f"{self.account} {self.hour:%Y-%m-%d %H}:00, {len(self.ranges)} blob(s)"
+
+
 class LogAggregate(models.Model):
     """Operations that are the same under a policy in one time window: counts, sums and samples. Rows are
     written by the storage log engine (storage_logs/aggregate.py, ROW_COLUMNS), never one by one."""
@@ -187,6 +202,7 @@ class LogAggregate(models.Model):
     group_key = models.UUIDField(default=uuid.uuid4, editable=False)
     export_size = models.PositiveIntegerField(default=0, help_text="bytes of the aggregate as one JSON line")
     billed_size = models.PositiveIntegerField(default=0, help_text="bytes Log Analytics would bill for it")
+    batches = models.JSONField(default=list, editable=False)  # LogBatch ids: where its lines are
 
     SAS_KINDS = ("sas", "sas_fields")  # told apart by the signature's hash, or by the token's visible fields
 

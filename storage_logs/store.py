@@ -28,6 +28,7 @@ from storage_logs.models import (
     DailyVolume,
     IngestRun,
     LogAggregate,
+    LogBatch,
     SeenRequests,
 )
 
@@ -38,7 +39,15 @@ _TABLE = LogAggregate._meta.db_table
 _COLUMNS = ", ".join(ROW_COLUMNS)
 _KEY = ("account_id", "window_start", "group_key")
 _UPDATED = [name for name in ROW_COLUMNS if name not in _KEY]
-_AS_TEXT = {"group_key", "first_time", "last_time", "status_counts", "sample_objects", "sample_request_ids"}
+_AS_TEXT = {
+    "group_key",
+    "first_time",
+    "last_time",
+    "status_counts",
+    "sample_objects",
+    "sample_request_ids",
+    "batches",
+}
 _KEYS = "ascmon_batch_keys"
 _ROWS = "ascmon_batch_rows"
 _JOIN_KEYS = (
@@ -141,7 +150,7 @@ def store(batch, aggregator, known_until, figures):
         known_until = _check_repeats(batch, aggregator, known_until)
         aggregator.absorb(_stored_rows(batch.account_id, aggregator.keys()))
         mode = "copy" if connection.vendor == "postgresql" else "rows"
-        new, merged, totals = aggregator.emit(mode, batch.account_id)
+        new, merged, totals = aggregator.emit(mode, batch.account_id, batch=_record(batch).pk)
         _write(new, merged)
         digests = aggregator.take_fresh()
         if digests:
@@ -211,6 +220,12 @@ def _check_repeats(batch, aggregator, known_until):
         raise Conflict("another worker counted some of these lines a moment ago")
     aggregator.know(digests)
     return found[-1][0]
+
+
+def _record(batch):
+    """The batch's blobs and byte ranges, for reading its lines again (evidence)."""
+    ranges = [[p.container, p.name, p.etag, p.start, p.end] for p in batch.blobs.values()]
+    return LogBatch.objects.create(account_id=batch.account_id, hour=batch.hour, ranges=ranges)
 
 
 def _stored_rows(account_id, keys):

@@ -276,10 +276,13 @@ def test_a_failure_while_closing_groups_changes_nothing_and_leaks_nothing():
     aggregator.add_text(data, parse.Rejects())
     key = aggregator.keys().split(b"\n")[0].split(b"\t")[1].decode()
     with pytest.raises(ValueError, match="time"):
-        aggregator.absorb([(key, 1, "not a time", "", *[0] * 12, "{}", "[]", "[]", b"", 0, 0)])
+        aggregator.absorb([(key, 1, "not a time", "", *[0] * 12, "{}", "[]", "[]", b"", 0, 0, "[]")])
+    with pytest.raises(ValueError, match="JSON"):
+        aggregator.absorb([(key, 1, "2026-01-01 00:00:00", "2026-01-01 00:00:00", *[0] * 12, "{}", "[]", "[]",
+                            b"", 0, 0, "[1,")])  # fmt: skip
     with pytest.raises(KeyError):
         aggregator.absorb([("f" * 32, 1, "2026-01-01 00:00:00", "2026-01-01 00:00:00", *[0] * 12, "{}", "[]",
-                            "[]", b"", 0, 0)])  # fmt: skip
+                            "[]", b"", 0, 0, "[]")])  # fmt: skip
     with pytest.raises(ValueError, match="mode"):
         aggregator.emit("nonsense")
     assert sorted(aggregator.close(), key=repr) == expected
