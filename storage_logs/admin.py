@@ -12,6 +12,8 @@ from storage_logs.models import (
     DailyVolume,
     IngestRun,
     LogAggregate,
+    Price,
+    PriceList,
 )
 
 FLAGS = list(FIELD_FLAGS.values())
@@ -119,3 +121,52 @@ class BlobCheckpointAdmin(RoleAdmin):
     editable = deletable = False
     list_display = ("account", "container", "name", "consumed", "lines", "updated_at")
     list_select_related = ("account",)
+
+
+class AdminRoleInline(admin.TabularInline):
+    """An inline that only admins (the role) see and edit, like the models around it."""
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, ADMIN)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+
+class PriceInline(AdminRoleInline):
+    model = Price
+    extra = 0
+    fields = (
+        "item",
+        "tier_gb_per_day",
+        "amount",
+        "included_retention_days",
+        "effective_from",
+        "source",
+        "note",
+    )
+
+
+@admin.register(PriceList)
+class PriceListAdmin(AdminRoleOnly):
+    """The price book: one list per region and currency; the cost page prices with the list in effect."""
+
+    editable = True
+    inlines = [PriceInline]
+    list_display = ("name", "region", "currency", "is_default")
+
+
+@admin.register(Price)
+class PriceAdmin(AdminRoleOnly):
+    editable = True
+    list_display = (
+        "item",
+        "tier_gb_per_day",
+        "amount",
+        "price_list",
+        "effective_from",
+        "included_retention_days",
+        "source",
+    )
+    list_filter = ("price_list", "item")
+    list_select_related = ("price_list",)
+    search_fields = ("source", "note")

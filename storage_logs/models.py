@@ -1,10 +1,12 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from storage_logs import aggregate
+from storage_logs.choices import INGESTION_ITEMS, UNITS, PriceItem
 
 KIND_CHOICES = [(kind, kind.title()) for kind in aggregate.KINDS]
 WINDOW_CHOICES = [
@@ -245,6 +247,76 @@ class DailyVolume(models.Model):
 
     def __str__(self):
         return f"{self.account} {self.day}"
+
+
+class PriceList(models.Model):
+    """Azure Monitor Logs prices in one region and currency: what the cost page prices billed volumes with."""
+
+    name = models.CharField(max_length=100)
+    region = models.CharField(max_length=40, help_text="Azure region name, e.g. eastus")
+    currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code, e.g. USD")
+    is_default = models.BooleanField(
+        default=False, help_text="the cost page uses this list unless told otherwise"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "region", "currency"]
+        constraints = [models.UniqueConstraint(fields=["region", "currency"], name="uniq_price_list")]
+
+    def __str__(self):
+        return f"{self.name} ({self.region}, {self.currency})"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if self.is_default:
+            PriceList.objects.exclude(pk=self.pk).update(is_default=False)
+
+
+class Price(models.Model):
+    """One price of a price list from the day it takes effect, with where it was read."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="prices")
+    item = models.CharField(max_length=30, choices=PriceItem.choices)
+    tier_gb_per_day = models.PositiveIntegerField(
+        "tier (GB per day)", default=0, help_text="commitment tiers only: the GB per day committed to"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=4, help_text="in the price list's currency")
+    included_retention_days = models.PositiveIntegerField(
+        default=0, help_text="ingestion prices: the days of retention the price includes"
+    )
+    effective_from = models.DateField(help_text="the first day this price applies")
+    source = models.CharField(max_length=500, help_text="where the price was read (an address or document)")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["price_list", "item", "tier_gb_per_day", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "item", "tier_gb_per_day", "effective_from"], name="uniq_price"
+            )
+        ]
+
+    def __str__(self):
+        tier = f" {self.tier_gb_per_day} GB/day" if self.tier_gb_per_day else ""
+        return f"{self.get_item_display()}{tier}: {self.amount} {self.unit} from {self.effective_from}"
+
+    @property
+    def unit(self):
+        return UNITS[self.item]
+
+    def clean(self):
+        errors = {}
+        if self.item == PriceItem.COMMITMENT_TIER and not self.tier_gb_per_day:
+            errors["tier_gb_per_day"] = "A commitment tier needs its GB per day."
+        if self.item != PriceItem.COMMITMENT_TIER and self.tier_gb_per_day:
+            errors["tier_gb_per_day"] = "Only commitment tiers have GB per day."
+        if self.item not in INGESTION_ITEMS and self.included_retention_days:
+            errors["included_retention_days"] = "Only ingestion prices include retention."
+        if self.amount is not None and self.amount < 0:
+            errors["amount"] = "A price cannot be negative."
+        if errors:
+            raise ValidationError(errors)
 
 
 def yearly_cost(mb_per_day, price_per_gb=None, mb_per_gb=None, days_per_year=None):
