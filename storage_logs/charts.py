@@ -105,3 +105,49 @@ def operations_per_hour(series, window_start, window_end):
     figure["layout"]["barmode"] = "stack"
     figure["layout"]["shapes"] = [window_shape(window_start, window_end)]
     return figure
+
+
+RAW_COLOUR = "#b54708"
+AGGREGATED_COLOUR = "#1f5fbf"
+LOG_SCALE_RATIO = 20  # aggregates this many times smaller than the raw lines would lie flat on a linear axis
+
+
+def billed_per_day(points):
+    """Raw and aggregated billed volume per day as two lines in one unit; a log axis when the aggregates
+    are so much smaller that they would lie on the floor of a linear one (the axis title says so)."""
+    raw_max = max((p.raw for p in points), default=0)
+    aggregated_max = max((p.aggregated for p in points), default=0)
+    unit, size = byte_unit(max(raw_max, aggregated_max))
+    log = bool(aggregated_max) and raw_max / aggregated_max >= LOG_SCALE_RATIO
+    days = [p.day.isoformat() for p in points]
+
+    def values(kind):
+        # a log axis cannot draw zero: a quiet day is a gap there
+        return [round(getattr(p, kind) / size, 3) if getattr(p, kind) or not log else None for p in points]
+
+    figure = {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"raw logs, {unit} billed per day",
+                "x": days,
+                "y": values("raw"),
+                "line": {"color": RAW_COLOUR},
+                "hovertemplate": f"%{{x}}<br>raw: %{{y}} {unit}<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"aggregated, {unit} billed per day",
+                "x": days,
+                "y": values("aggregated"),
+                "line": {"color": AGGREGATED_COLOUR},
+                "hovertemplate": f"%{{x}}<br>aggregated: %{{y}} {unit}<extra></extra>",
+            },
+        ],
+        "layout": _layout("Billed volume per day", f"{unit} per day" + (" (log scale)" if log else "")),
+    }
+    if log:
+        figure["layout"]["yaxis"].update({"type": "log", "rangemode": "normal", "dtick": 1})  # decades
+    return figure
