@@ -260,9 +260,11 @@ AZURE_MAX_WAIT_SECONDS = float(env("ASCMON_AZURE_MAX_WAIT_SECONDS", "60"))
 AZURE_BUDGET_PATH = Path(env("ASCMON_AZURE_BUDGET_PATH", str(BASE_DIR / "var" / "azure-budget.sqlite3")))
 AZURE_BUDGET_PREFIX = env("ASCMON_AZURE_BUDGET_PREFIX", "ascmon:budget:")
 
-# Log Analytics price model for the cost page (see docs/azure-formats.md §7).
+# Cost page conventions (docs/log-pricing.md). Prices live in the price book (admin site); this price seeds
+# its first Analytics price and stands in while the book has none. Microsoft bills GB of 10^9 bytes:
+# 1000 MB of 10^6 bytes (1024 means MB of 2^20 bytes, as the seed's table counted).
 LOG_ANALYTICS_PRICE_PER_GB = env_float("LOG_ANALYTICS_PRICE_PER_GB", 2.30)
-LOG_ANALYTICS_MB_PER_GB = env_float("LOG_ANALYTICS_MB_PER_GB", 1024)
+LOG_ANALYTICS_MB_PER_GB = env_float("LOG_ANALYTICS_MB_PER_GB", 1000)
 LOG_ANALYTICS_DAYS_PER_YEAR = env_float("LOG_ANALYTICS_DAYS_PER_YEAR", 365)
 
 # Storage log ingestion (storage_logs/tasks.py, ingest.py). A batch is stored once this many aggregates are

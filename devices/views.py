@@ -12,6 +12,7 @@ from devices.fleet import SORTS, FleetFilter, fleet
 from devices.forms import DeviceForm
 from devices.models import DefenderPlan, Device, Notification
 from devices.notifications import NotificationFilter, unread_count
+from storage_logs import cost_report
 
 VIEWERS = (CUSTOMER_SUCCESS, ANALYST)
 NOTIFICATION_LIMIT = 200
@@ -77,6 +78,7 @@ def device_detail(request, pk):
         "runs": device.inventory_runs.defer("snapshot")[:20],
         "can_manage": has_role(request.user, CUSTOMER_SUCCESS),
         "can_triage": has_role(request.user, ANALYST),
+        "cost": cost_report.device_table(device) if has_role(request.user, CUSTOMER_SUCCESS) else None,
     }
     return render(request, "devices/detail.html", context)
 

@@ -2,7 +2,7 @@
 them. Tests build what they need here instead of each module making its own."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ascmon.simulator.storage_activity import AccountLogSpec
 from devices.models import Device, StorageAccount, Subscription
@@ -53,6 +53,15 @@ def storage_account(
         diagnostic_logs=spec.diagnostic_logs,
     )
     return account, spec
+
+
+def daily_volumes(account, first_day, days, **figures):
+    """`days` DailyVolume rows of an account from `first_day`, each with the same figures."""
+    from storage_logs.models import DailyVolume
+
+    return DailyVolume.objects.bulk_create(
+        DailyVolume(account=account, day=first_day + timedelta(days=n), **figures) for n in range(days)
+    )
 
 
 DEFENDER = "Microsoft Defender for Cloud"

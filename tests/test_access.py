@@ -5,9 +5,23 @@ import re
 import pytest
 from django.urls import reverse
 
-PAGES = ["home", "alerts:list", "devices:list", "devices:notifications", "storage_logs:cost"]
+PAGES = [
+    "home",
+    "alerts:list",
+    "devices:list",
+    "devices:notifications",
+    "storage_logs:cost",
+    "storage_logs:cost_export",
+]
 # Analyst-only pages added for triage: (url name, method).
 TRIAGE_URLS = [("alerts:groups", "get"), ("alerts:export", "get"), ("alerts:bulk", "post")]
+# Cost pages of one device or account, for customer success (and admins): (url name, of what).
+COST_URLS = [
+    ("storage_logs:device_cost", "device"),
+    ("storage_logs:device_cost_export", "device"),
+    ("storage_logs:account_cost", "account"),
+    ("storage_logs:account_cost_export", "account"),
+]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -99,3 +113,19 @@ def test_triage_pages_need_login_and_the_analyst_role(
         client.force_login(user)
         status = getattr(client, method)(url).status_code
         assert (status != 403) == allowed, (user.username, status)
+
+
+@pytest.mark.parametrize("name, of", COST_URLS)
+def test_cost_pages_need_login_and_the_customer_success_role(
+    client, analyst, customer_success, admin_user, outsider, name, of
+):
+    from tests import factories
+
+    account, _ = factories.storage_account("costaccess")
+    url = reverse(name, args=[account.device.pk if of == "device" else account.pk])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for user, allowed in ((customer_success, True), (admin_user, True), (analyst, False), (outsider, False)):
+        client.force_login(user)
+        status = client.get(url).status_code
+        assert status == (200 if allowed else 403), (user.username, status)
