@@ -25,10 +25,16 @@ class Window:
     start: object  # first day drawn and averaged
     end: object  # last day averaged
     latest: object  # last day drawn (today's day, while it is read)
+    today: object = None
 
     @property
     def partial_day(self):
-        return self.latest if self.latest != self.end else None
+        """Today's day, still being read: drawn, and averaged only when it is the only day."""
+        return self.latest if self.latest == self.today else None
+
+    @property
+    def averages_partial_day(self):
+        return self.end == self.today
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def window(volumes):
     if found["latest"] is None:
         return None
     end = found["complete"] or found["latest"]
-    return Window(max(end - timedelta(days=WINDOW_DAYS - 1), found["first"]), end, found["latest"])
+    return Window(max(end - timedelta(days=WINDOW_DAYS - 1), found["first"]), end, found["latest"], today)
 
 
 def with_volumes(accounts, window):

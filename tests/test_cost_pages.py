@@ -4,7 +4,7 @@ device page's cost table, and query counts that do not grow with days or account
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import override_settings
@@ -293,25 +293,41 @@ def page_queries(client, url, django_assert_max_num_queries, limit):
     return len(counted.captured_queries)
 
 
-@pytest.mark.parametrize(
-    "name", ["device_cost", "device_cost_export", "devices:detail", "cost", "cost_export"]
-)
+COUNTED = ["device_cost", "device_cost_export", "account_cost", "account_cost_export", "cost", "cost_export"]
+
+
+@pytest.mark.parametrize("name", [*COUNTED, "devices:detail"])
 def test_query_counts_do_not_grow_with_days_or_accounts(cs_client, django_assert_max_num_queries, name):
     first = logging_account("fabq0", days=1)
-    device = first.device
 
     def url():
         if name == "devices:detail":
-            return reverse(name, args=[device.pk])
-        if name.startswith("device"):
-            return reverse(f"storage_logs:{name}", args=[device.pk])
-        return reverse(f"storage_logs:{name}")
+            return reverse(name, args=[first.device.pk])
+        scope = {"device": [first.device.pk], "account": [first.pk]}.get(name.split("_")[0], [])
+        return reverse(f"storage_logs:{name}", args=scope)
 
     few = page_queries(cs_client, url(), django_assert_max_num_queries, 40)
+    factories.daily_volumes(first, date(2026, 5, 2), 59, raw_bytes=GB, billable_bytes=GB, raw_lines=10**6)
     for n in range(1, 5):
         logging_account(f"fabq{n}", days=60)
     logging_account("otherq", device_name="Other", days=60)
     page_queries(cs_client, url(), django_assert_max_num_queries, few)
+
+
+def test_todays_day_is_drawn_but_averaged_only_when_it_is_the_only_one(cs_client):
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    account = logging_account("fabtoday", first=today, days=1)
+    url = reverse("storage_logs:account_cost", args=[account.pk])
+    assert "(today so far: its logs are still being read)" in cs_client.get(url).content.decode()
+    factories.daily_volumes(account, today - timedelta(days=1), 1, billable_bytes=GB, raw_bytes=GB)
+    page = cs_client.get(url).content.decode()
+    assert (
+        "(today, still being read, is not counted)" in page
+        and "raw logs <strong>1,000 MB/day</strong>" in page
+    )
+    assert "(so far)" in page  # in the chart's table
 
 
 @override_settings(
