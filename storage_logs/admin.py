@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from ascmon.admin_site import RoleAdmin
+from ascmon.roles import ADMIN, has_role
 from devices.models import StorageAccount
 from storage_logs import preview
 from storage_logs.models import (
@@ -147,7 +148,7 @@ class PriceInline(AdminRoleInline):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(AdminRoleOnly):
+class PriceListAdmin(RoleAdmin):
     """The price book: one list per region and currency; the cost page prices with the list in effect."""
 
     editable = True
@@ -156,7 +157,7 @@ class PriceListAdmin(AdminRoleOnly):
 
 
 @admin.register(Price)
-class PriceAdmin(AdminRoleOnly):
+class PriceAdmin(RoleAdmin):
     editable = True
     list_display = (
         "item",
