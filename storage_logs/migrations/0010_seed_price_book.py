@@ -18,5 +18,5 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("storage_logs", "0008_price_book")]
+    dependencies = [("storage_logs", "0009_price_book")]
     operations = [migrations.RunPython(seed, unseed)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('storage_logs', '0007_rows_by_window'),
+        ('storage_logs', '0008_batches'),
     ]
 
     operations = [
