@@ -129,3 +129,42 @@ def raw_alert(
             "subTechniques": [],
         },
     }
+
+
+def exfiltration_alert(account, episode):
+    """The saved Defender alert that reports a simulator exfiltration `episode` from `account`."""
+    from alerts.ingest import Ingester
+    from alerts.models import Alert
+
+    scope = f"/subscriptions/{account.subscription.subscription_id}/providers/Microsoft.Security"
+    props = {
+        "alertType": "Storage.Blob_DataExfiltration.AmountOfDataAnomaly",
+        "systemAlertId": "exfil-1",
+        "alertDisplayName": "Unusual amount of data extracted from a storage account",
+        "severity": "High",
+        "status": "Active",
+        "startTimeUtc": episode.start.isoformat(),
+        "endTimeUtc": episode.end.isoformat(),
+        "timeGeneratedUtc": episode.end.isoformat(),
+        "compromisedEntity": account.name,
+        "productName": DEFENDER,
+        "vendorName": "Microsoft",
+        "resourceIdentifiers": [{"type": "AzureResource", "azureResourceId": account.resource_id}],
+        "extendedProperties": {
+            "client IP address": episode.ip,
+            "user agent": episode.user_agent,
+            "authentication type": "Shared access signature (SAS)",
+            "container": episode.container,
+            "extracted data": f"{episode.bytes // 1_000_000} MB",
+            "extracted blobs": str(episode.blobs),
+        },
+        "entities": [{"$id": "1", "type": "ip", "address": episode.ip}],
+    }
+    payload = {
+        "id": f"{scope}/locations/westeurope/alerts/exfil-1",
+        "name": "exfil-1",
+        "type": "Microsoft.Security/Locations/alerts",
+        "properties": props,
+    }
+    Ingester(account.device).ingest_page([payload])
+    return Alert.objects.get(device=account.device, system_alert_id="exfil-1")

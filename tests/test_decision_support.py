@@ -1,6 +1,5 @@
 """What is usual for a principal: numbers, summary line and charts, then the alert page that shows them."""
 
-import json as _json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -142,43 +141,6 @@ def make_device(name="Contoso", **logging):
     return account.device, account, spec
 
 
-def exfiltration_alert(device, account, episode):
-    props = {
-        "alertType": "Storage.Blob_DataExfiltration.AmountOfDataAnomaly",
-        "systemAlertId": "exfil-1",
-        "alertDisplayName": "Unusual amount of data extracted from a storage account",
-        "severity": "High",
-        "status": "Active",
-        "startTimeUtc": episode.start.isoformat(),
-        "endTimeUtc": episode.end.isoformat(),
-        "timeGeneratedUtc": episode.end.isoformat(),
-        "compromisedEntity": account.name,
-        "productName": "Microsoft Defender for Cloud",
-        "vendorName": "Microsoft",
-        "resourceIdentifiers": [{"type": "AzureResource", "azureResourceId": account.resource_id}],
-        "extendedProperties": {
-            "client IP address": episode.ip,
-            "user agent": episode.user_agent,
-            "authentication type": "Shared access signature (SAS)",
-            "container": episode.container,
-            "extracted data": f"{episode.bytes // 1_000_000} MB",
-            "extracted blobs": str(episode.blobs),
-        },
-        "entities": [{"$id": "1", "type": "ip", "address": episode.ip}],
-    }
-    payload = {
-        "id": f"/subscriptions/{SUB}/providers/Microsoft.Security/locations/westeurope/alerts/exfil-1",
-        "name": "exfil-1",
-        "type": "Microsoft.Security/Locations/alerts",
-        "properties": props,
-    }
-    from alerts.ingest import Ingester
-    from alerts.models import Alert
-
-    Ingester(device).ingest_page([_json.loads(_json.dumps(payload))])
-    return Alert.objects.get(device=device, system_alert_id="exfil-1")
-
-
 @pytest.mark.django_db
 def test_exfiltration_alert_page_shows_the_principal_baseline_and_ratio_matching_the_raw_lines(
     analyst_client,
@@ -186,7 +148,7 @@ def test_exfiltration_alert_page_shows_the_principal_baseline_and_ratio_matching
     device, account, spec = make_device()
     episode = exfiltration_episode(account.name, NOW, SEED)
     raw = ingest_generated_logs(account, spec, episode)
-    alert = exfiltration_alert(device, account, episode)
+    alert = factories.exfiltration_alert(account, episode)
 
     # Recompute from the raw lines: the thief is the SAS principal reading from the episode IP.
     seen, per_hour = set(), Counter()
@@ -242,7 +204,7 @@ def test_alert_for_an_account_with_logging_off_explains_and_links_the_finding(an
         cli_command="az storage logging update",
     )
     episode = exfiltration_episode(account.name, NOW, SEED)
-    alert = exfiltration_alert(device, account, episode)
+    alert = factories.exfiltration_alert(account, episode)
     response = analyst_client.get(reverse("alerts:detail", args=[alert.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -279,7 +241,7 @@ def test_the_alert_page_makes_the_same_number_of_queries_for_one_day_or_two_week
         account.save()
         episode = exfiltration_episode(account.name, NOW, SEED)
         ingest_generated_logs(account, spec, episode, days=days)
-        alert = exfiltration_alert(device, account, episode)
+        alert = factories.exfiltration_alert(account, episode)
         with CaptureQueriesContext(connection) as queries:
             assert analyst_client.get(reverse("alerts:detail", args=[alert.pk])).status_code == 200
         counts.append(len(queries))
@@ -291,7 +253,7 @@ def test_an_alert_whose_client_left_no_log_line_shows_the_whole_account_and_says
     device, account, spec = make_device()
     episode = exfiltration_episode(account.name, NOW, SEED)
     ingest_generated_logs(account, spec, episode, days=3)
-    alert = exfiltration_alert(device, account, episode)
+    alert = factories.exfiltration_alert(account, episode)
     alert.details.typed_properties["client_ip"] = "198.51.100.9"
     alert.details.save()
     html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
@@ -305,6 +267,6 @@ def test_a_principal_never_seen_before_is_compared_with_the_whole_account(analys
     device, account, spec = make_device()
     episode = exfiltration_episode(account.name, NOW, SEED)
     ingest_generated_logs(account, spec, episode, days=3)
-    alert = exfiltration_alert(device, account, episode)
+    alert = factories.exfiltration_alert(account, episode)
     html = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
     assert "the whole account usually moves" in html

@@ -5,17 +5,18 @@ from pathlib import Path
 import pytest
 
 from ascmon.simulator.storage_activity import exfiltration_episode
+from tests import factories
 from tests.browser.test_navigation import log_in
-from tests.test_decision_support import NOW, SEED, exfiltration_alert, ingest_generated_logs, make_device
+from tests.test_decision_support import NOW, SEED, ingest_generated_logs, make_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_exfiltration_alert_page_draws_the_usual_behaviour_chart(page, live_server, analyst, pytestconfig):
-    device, account, spec = make_device()
+    _, account, spec = make_device()
     episode = exfiltration_episode(account.name, NOW, SEED)
     ingest_generated_logs(account, spec, episode)
-    alert = exfiltration_alert(device, account, episode)
+    alert = factories.exfiltration_alert(account, episode)
 
     log_in(page, live_server, "ana")
     page.goto(f"{live_server.url}/alerts/{alert.pk}/")
