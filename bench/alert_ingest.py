@@ -1,6 +1,7 @@
-"""Alert ingest and alert list speed. Prints figures; never run as a test.
+"""Alert ingest and alert list speed. Prints figures; never asserts a time.
 
     .venv/bin/python bench/alert_ingest.py [--alerts 20000] [--list-alerts 100000] [--requests 40]
+    .venv/bin/python bench/alert_ingest.py --smoke     # 300 and 500 alerts, 2 requests (the test suite's)
 
 1. Ingest against bare paging, same run: the simulator serves `--alerts` alerts; first the wrapper's pages
    are only iterated (SDK paging and deserialization, nothing stored), then `poll_subscription` pages and
@@ -15,38 +16,16 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORKDIR = tempfile.mkdtemp(prefix="ascmon-bench-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORKDIR}/bench.sqlite3")
-os.environ.setdefault("ASCMON_DEBUG", "1")
-os.environ.setdefault("ASCMON_Q_SYNC", "1")
-os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-os.environ.setdefault("ASCMON_LOG_LEVEL", "WARNING")
-# Measured against bare SDK paging, which has no per-tenant budget of calls: lift ours out of the way.
-os.environ.setdefault("ASCMON_AZURE_CALLS_PER_SECOND", "1000000")
-os.environ.setdefault("ASCMON_AZURE_BUDGET_PATH", f"{WORKDIR}/azure-budget.sqlite3")
-os.environ["DJANGO_SETTINGS_MODULE"] = "ascmon.settings"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
+from bench.common import percentile, setup_django  # noqa: E402
 
-django.setup()
-
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from alerts.choices import ChangeSource  # noqa: E402
-from alerts.ingest import Ingester  # noqa: E402
-from alerts.models import Alert  # noqa: E402
-from devices.models import Device  # noqa: E402
-from tests.factories import raw_alert  # noqa: E402
-
+FULL = {"alerts": 20_000, "list_alerts": 100_000, "requests": 40, "page_size": 100}
+SMOKE = {"alerts": 300, "list_alerts": 500, "requests": 2, "page_size": 100}
 TYPES = [
     ("Storage.Blob_SuspiciousIp", "Access from a suspicious IP address"),
     ("Storage.Blob_DataExfiltration.AmountOfDataAnomaly", "Unusual amount of data extracted"),
@@ -61,17 +40,10 @@ TYPES = [
 SEVERITIES = ["Low", "Medium", "High", "Informational"]
 
 
-def device(name):
-    found = Device.objects.filter(name=name).first()
-    if found:
-        return found
-    created = Device(name=name, tenant_id="bench-tenant", client_id="bench-client")
-    created.set_secret("bench")
-    created.save()
-    return created
-
-
 def synthetic(count, seed=7):
+    """`count` alerts as Alerts_List returns them, of nine types, on 200 accounts, from 65,536 IPs."""
+    from tests.factories import raw_alert
+
     rng, start = random.Random(seed), datetime(2026, 10, 1, tzinfo=UTC)
     for i in range(count):
         alert_type, name = TYPES[i % len(TYPES)]
@@ -87,8 +59,13 @@ def synthetic(count, seed=7):
 
 
 def fill(count, page=1000):
-    target, started, batch = device("bench-list"), time.monotonic(), []
-    ingester = Ingester(target, ChangeSource.IMPORT)
+    """Ingest `count` synthetic alerts a page at a time; returns the seconds it took."""
+    from alerts.choices import ChangeSource
+    from alerts.ingest import Ingester
+    from tests import factories
+
+    started, batch = time.monotonic(), []
+    ingester = Ingester(factories.device("bench-list"), ChangeSource.IMPORT)
     for raw in synthetic(count):
         batch.append(raw)
         if len(batch) == page:
@@ -99,12 +76,11 @@ def fill(count, page=1000):
     return time.monotonic() - started
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def list_timings(requests):
+    """{scenario: [milliseconds per htmx request]} for the alert list, as an analyst."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
     user = User.objects.create_user("bench-analyst", password="x")
     user.groups.add(Group.objects.get_or_create(name="analyst")[0])
     client = Client()
@@ -162,13 +138,13 @@ def bench_simulator(count, page_size):
     import json
     import subprocess
 
-    from django.conf import settings
+    from django.test import override_settings
 
     from alerts.tasks import poll_subscription
     from ascmon.azure import security
     from ascmon.azure.credentials import Tenant
     from ascmon.simulator import scenario as scenario_module
-    from devices.models import Subscription
+    from tests import factories
 
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(count), "--page-size", str(page_size)],
@@ -178,23 +154,24 @@ def bench_simulator(count, page_size):
     )
     try:
         info = json.loads(child.stdout.readline())
-        settings.AZURE_MANAGEMENT_URL = settings.AZURE_AUTHORITY_HOST = info["url"]
-        settings.AZURE_CA_BUNDLE = info["ca"]
-        demo = scenario_module.build(1, "small").demo_tenant()
-        tenant = Tenant(demo.tenant_id, demo.client_id, demo.client_secret)
-        target = Device(name="bench-sim", tenant_id=demo.tenant_id, client_id=demo.client_id)
-        target.set_secret(demo.client_secret)
-        target.save()
-        Subscription.objects.create(device=target, subscription_id=info["subscription"], visible=True)
-        list(security.iter_alert_pages(tenant, info["subscription"]))  # warm: token, TLS, client
-        started = time.monotonic()
-        paged = sum(len(page.alerts) for page in security.iter_alert_pages(tenant, info["subscription"]))
-        paging = time.monotonic() - started
-        started = time.monotonic()
-        sdk = len(security.list_alerts_via_sdk(tenant, info["subscription"]))
-        sdk_paging = time.monotonic() - started
-        first = poll_subscription(target, info["subscription"])
-        second = poll_subscription(target, info["subscription"])
+        peer = {"AZURE_MANAGEMENT_URL": info["url"], "AZURE_AUTHORITY_HOST": info["url"]}
+        with override_settings(**peer, AZURE_CA_BUNDLE=info["ca"]):
+            demo = scenario_module.build(1, "small").demo_tenant()
+            tenant = Tenant(demo.tenant_id, demo.client_id, demo.client_secret)
+            target = factories.device(
+                "bench-sim", tenant_id=demo.tenant_id, client_id=demo.client_id, secret=demo.client_secret,
+                subscriptions={info["subscription"]: True},
+            )  # fmt: skip
+            list(security.iter_alert_pages(tenant, info["subscription"]))  # warm: token, TLS, client
+            started = time.monotonic()
+            pages = security.iter_alert_pages(tenant, info["subscription"])
+            paged = sum(len(page.alerts) for page in pages)
+            paging = time.monotonic() - started
+            started = time.monotonic()
+            sdk = len(security.list_alerts_via_sdk(tenant, info["subscription"]))
+            sdk_paging = time.monotonic() - started
+            first = poll_subscription(target, info["subscription"])
+            second = poll_subscription(target, info["subscription"])
     finally:
         child.stdin.close()
         child.wait(timeout=30)
@@ -209,36 +186,50 @@ def bench_simulator(count, page_size):
     ]
 
 
+def run(alerts, list_alerts, requests, page_size, out=sys.stdout):
+    """Poll `alerts` alerts from the simulator against bare paging, then time the alert list at
+    `list_alerts` more (either part is left out when its count is 0)."""
+    from django.db import connection
+
+    from alerts.models import Alert
+
+    out.write(f"database: {connection.vendor} {connection.settings_dict['NAME']}\n")
+    for line in bench_simulator(alerts, page_size) if alerts else ():
+        out.write(line + "\n")
+        out.flush()
+    if not list_alerts:
+        return
+    seconds = fill(list_alerts)
+    out.write(
+        f"synthetic ingest (no network): {list_alerts} alerts in {seconds:.1f} s "
+        f"= {list_alerts / seconds:.0f} alerts/s\n"
+    )
+    results = list_timings(requests)
+    everything = [t for times in results.values() for t in times]
+    out.write(f"alert list at {Alert.objects.count()} alerts, {requests} htmx requests per scenario (ms):\n")
+    for label, times in (*results.items(), ("all", everything)):
+        out.write(f"  {label:18} p50 {statistics.median(times):7.1f}   p95 {percentile(times, 0.95):7.1f}\n")
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--alerts", type=int, default=20_000)
-    parser.add_argument("--list-alerts", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--smoke", action="store_true", help="a small run: " + str(SMOKE))
+    parser.add_argument("--alerts", type=int)
+    parser.add_argument("--list-alerts", type=int)
+    parser.add_argument("--requests", type=int)
+    parser.add_argument("--page-size", type=int)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sizes = dict(SMOKE if args.smoke else FULL)
+    sizes.update({name: getattr(args, name) for name in sizes if getattr(args, name) is not None})
     if args.serve:
-        return serve_padded(args.serve, args.page_size)
-    call_command("migrate", verbosity=0)
-    print(f"database: {os.environ['DATABASE_URL']}")
-
-    for line in bench_simulator(args.alerts, args.page_size) if args.alerts else ():
-        print(line, flush=True)
-
-    if not args.list_alerts:
-        return
-    seconds = fill(args.list_alerts)
-    stored = Alert.objects.count()
-    rate = stored / seconds
-    print(f"synthetic ingest (no network): {stored} alerts in {seconds:.1f} s = {rate:.0f} alerts/s")
-    results = list_timings(args.requests)
-    everything = [t for times in results.values() for t in times]
-    print(f"alert list at {stored} alerts, {args.requests} htmx requests per scenario (ms):")
-    for label, times in results.items():
-        print(f"  {label:18} p50 {statistics.median(times):7.1f}   p95 {percentile(times, 0.95):7.1f}")
-    print(f"  {'all':18} p50 {statistics.median(everything):7.1f}   p95 {percentile(everything, 0.95):7.1f}")
+        return serve_padded(args.serve, sizes["page_size"])
+    # Measured against bare SDK paging, which has no per-tenant budget of calls: lift ours out of the way.
+    os.environ.setdefault("ASCMON_AZURE_CALLS_PER_SECOND", "1000000")
+    setup_django()
+    run(**sizes)
 
 
 if __name__ == "__main__":
