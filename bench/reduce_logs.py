@@ -1,7 +1,8 @@
-"""Bench of the storage log engine (parse + aggregate) against DuckDB read_csv + GROUP BY. Never a test.
+"""Bench of the storage log engine (parse + aggregate) against DuckDB read_csv + GROUP BY.
 
     .venv/bin/python bench/reduce_logs.py [--lines 5000000] [--dir /tmp/ascmon-bench] [--workers 2]
-                                          [--rounds 3]
+                                          [--rounds 3] [--tenant-days 14]
+    .venv/bin/python bench/reduce_logs.py --smoke   # 10,000 lines in a fresh folder (the test suite's)
 
 Prints: lines/s of ours and of DuckDB on the CSV-clean variant (same files, same grouping, same run),
 ours on the real-format variant against our clean figure, peak RSS for 0.25 GB and 1 GB of real logs
@@ -16,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 from ascmon.simulator.storage_activity import AccountLogSpec, classic_log_blobs, write_log_files  # noqa: E402
 from storage_logs.reduce import reduce_paths  # noqa: E402
 
+FULL = {"lines": 5_000_000, "workers": 2, "rounds": 3, "tenant_days": 14, "tenant_profile": "default"}
+SMOKE = {"lines": 10_000, "workers": 2, "rounds": 1, "tenant_days": 1, "tenant_profile": "small"}
 BASE_LINES = 1_000_000
 WRITE_OPS = "('PutBlob','PutBlock','PutBlockList','AppendBlock','SetBlobMetadata','CopyBlob')"
 DUCKDB_QUERY = """
@@ -47,21 +51,23 @@ SELECT count(*) AS records, sum(n) AS lines FROM (
 """
 
 
-def prepare(folder, lines):
+def prepare(folder, lines, out):
     """folder/real/*.log and folder/clean/*.csv with `lines` lines each (cached between runs)."""
     manifest = folder / "manifest.json"
     if manifest.exists() and json.loads(manifest.read_text()).get("lines") == lines:
         return
     started = time.perf_counter()
-    base = folder / "base"
-    if not (base / "manifest").exists():
-        write_log_files(base, min(lines, BASE_LINES))
-        (base / "manifest").write_text("ok")
+    base, base_lines = folder / "base", min(lines, BASE_LINES)
+    if not (base / "manifest").exists() or (base / "manifest").read_text() != str(base_lines):
+        for old in base.glob("*/*"):
+            old.unlink()
+        write_log_files(base, base_lines)
+        (base / "manifest").write_text(str(base_lines))
     copies = -(-lines // BASE_LINES)
     for variant, suffix in (("real", "log"), ("clean", "csv")):
-        out = folder / variant
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("*"):
+        target = folder / variant
+        target.mkdir(parents=True, exist_ok=True)
+        for old in target.glob("*"):
             old.unlink()
         sources = sorted((base / variant).glob(f"*.{suffix}"))
         for copy in range(copies):
@@ -70,9 +76,9 @@ def prepare(folder, lines):
                 if copy:  # the same month-day-hours, another month: other windows, same shape
                     data = data.replace(b",2026-01-", f",2026-{copy + 1:02d}-".encode())
                     data = data.replace(b";2026-01-", f";2026-{copy + 1:02d}-".encode())
-                (out / f"{copy:02d}-{source.name}").write_bytes(data)
+                (target / f"{copy:02d}-{source.name}").write_bytes(data)
     manifest.write_text(json.dumps({"lines": lines}))
-    print(f"generated data in {time.perf_counter() - started:.0f} s", flush=True)
+    out.write(f"generated data in {time.perf_counter() - started:.0f} s\n")
 
 
 def duckdb_run(folder, threads):
@@ -114,67 +120,86 @@ def files_totalling(folder, gigabytes):
     return chosen, total
 
 
-def default_workload(folder):
-    """The simulator's default tenant: one account, 14 days, default profile, written as $logs blobs."""
-    out = folder / "default"
-    if not (out / "done").exists():
-        out.mkdir(parents=True, exist_ok=True)
-        spec = AccountLogSpec("contosodata", "00000000-0000-0000-0000-00000000d0d0", "rg-data")
+def default_workload(folder, days, profile):
+    """The simulator's default tenant: one account, `days` days of `profile`, written as $logs blobs."""
+    target = folder / f"tenant-{profile}-{days}"
+    if not (target / "done").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        spec = AccountLogSpec(
+            "contosodata", "00000000-0000-0000-0000-00000000d0d0", "rg-data", profile=profile
+        )
         end = datetime(2026, 3, 15, tzinfo=UTC)
-        for blob in classic_log_blobs(spec, end - timedelta(days=14), end, seed=1):
-            (out / blob.name.replace("/", "_")).write_bytes(blob.data)
-        (out / "done").write_text("ok")
-    return reduce_paths([out])
+        for blob in classic_log_blobs(spec, end - timedelta(days=days), end, seed=1):
+            (target / blob.name.replace("/", "_")).write_bytes(blob.data)
+        (target / "done").write_text("ok")
+    return reduce_paths([target])
 
 
 def rate(result):
     return result["lines"] / result["seconds"]
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=5_000_000)
-    parser.add_argument("--dir", default=os.environ.get("ASCMON_BENCH_DIR", "/tmp/ascmon-bench"))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    folder = Path(args.dir)
-    prepare(folder, args.lines)
+def run(lines, folder, workers, rounds, tenant_days, tenant_profile, out=sys.stdout):
+    """Every figure the module docstring lists, written to `out` as it is measured."""
+    folder = Path(folder)
+    prepare(folder, lines, out)
     sizes = {v: sum(p.stat().st_size for p in (folder / v).glob("*")) / 1e9 for v in ("real", "clean")}
-    print(
-        f"data: {args.lines:,} lines; real {sizes['real']:.2f} GB, clean {sizes['clean']:.2f} GB", flush=True
-    )
-
+    out.write(f"data: {lines:,} lines; real {sizes['real']:.2f} GB, clean {sizes['clean']:.2f} GB\n")
+    out.flush()
     best = {}
-    for _ in range(args.rounds):
-        for name, run in (
-            ("duck", lambda: duckdb_run(folder, args.workers)),
-            ("clean", lambda: reduce_paths([folder / "clean"], workers=args.workers)),
-            ("real", lambda: reduce_paths([folder / "real"], workers=args.workers)),
+    for _ in range(rounds):
+        for name, timed in (
+            ("duck", lambda: duckdb_run(folder, workers)),
+            ("clean", lambda: reduce_paths([folder / "clean"], workers=workers)),
+            ("real", lambda: reduce_paths([folder / "real"], workers=workers)),
         ):
-            result = run()
+            result = timed()
             if name not in best or result["seconds"] < best[name]["seconds"]:
                 best[name] = result
     duck, clean, real = best["duck"], best["clean"], best["real"]
-    print(f"duckdb clean: {rate(duck):>10,.0f} lines/s ({duck['seconds']:.1f} s, {duck['records']:,} groups)")
-    print(f"ours   clean: {figures(clean)} = {rate(clean) / rate(duck):.2f}x duckdb")
-    print(
-        f"ours   real:  {figures(real)} = {rate(real) / rate(clean):.2f}x our clean, "
-        f"rejected {real['rejected']}"
+    out.write(
+        f"duckdb clean: {rate(duck):>10,.0f} lines/s ({duck['seconds']:.1f} s, {duck['records']:,} groups)\n"
     )
+    out.write(f"ours   clean: {figures(clean)} = {rate(clean) / rate(duck):.2f}x duckdb\n")
+    out.write(
+        f"ours   real:  {figures(real)} = {rate(real) / rate(clean):.2f}x our clean, "
+        f"rejected {real['rejected']}\n"
+    )
+    out.flush()
     for gigabytes in (0.25, 1.0):
         files, total = files_totalling(folder, gigabytes)
         rss, result = peak_rss(files)
-        print(
+        out.write(
             f"peak RSS, {total / 1e9:.2f} GB of real logs, one process: {rss:.0f} MB "
-            f"({rate(result):,.0f} lines/s)"
+            f"({rate(result):,.0f} lines/s)\n"
         )
-    w = default_workload(folder)
-    print(
-        f"default tenant, 14 days: {w['lines']:,} lines, {w['raw_bytes'] / 1e6:.1f} MB -> "
+        out.flush()
+    w = default_workload(folder, tenant_days, tenant_profile)
+    out.write(
+        f"{tenant_profile} tenant, {tenant_days} days: "
+        f"{w['lines']:,} lines, {w['raw_bytes'] / 1e6:.1f} MB -> "
         f"{w['records']:,} records, {w['aggregate_bytes'] / 1e6:.2f} MB: "
-        f"reduction {w['reduction_pct']} % (reconciled={w['reconciled']})"
+        f"reduction {w['reduction_pct']} % (reconciled={w['reconciled']})\n"
     )
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="a small run in a fresh folder: " + str(SMOKE))
+    parser.add_argument("--lines", type=int)
+    parser.add_argument("--dir", help="where the generated data is kept (default /tmp/ascmon-bench)")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--tenant-days", type=int)
+    args = parser.parse_args()
+    sizes = dict(SMOKE if args.smoke else FULL)
+    sizes.update({name: getattr(args, name) for name in sizes if getattr(args, name, None)})
+    if args.smoke and not args.dir:
+        with tempfile.TemporaryDirectory(prefix="ascmon-bench-") as folder:
+            return run(folder=folder, **sizes)
+    run(folder=args.dir or os.environ.get("ASCMON_BENCH_DIR", "/tmp/ascmon-bench"), **sizes)
 
 
 def figures(result):
