@@ -90,10 +90,8 @@ CLASSIFICATION_COLOURS = {
     "informationalExpectedActivity": "info",
     "falsePositive": "ok",
 }
-# What the write-back can send: the ARM alerts API takes a status only (docs/azure-formats.md §1.7).
-WRITTEN_BACK = "status"
-
-# Triage status -> the Azure status the write-back asks for, and back.
+# Triage status -> the Azure status the write-back asks for, and back: the ARM alerts API takes a status
+# only (docs/azure-formats.md §1.7).
 TRIAGE_TO_AZURE = {
     "new": AzureStatus.ACTIVE,
     "in_progress": AzureStatus.IN_PROGRESS,

@@ -86,10 +86,6 @@ class NormalizedAlert:
     raw: dict = field(default_factory=dict)
     content_hash: str = ""
 
-    def model_fields(self):
-        """Everything the Alert model stores directly (entities go to their own table)."""
-        return {name: getattr(self, name) for name in STORED_FIELDS}
-
 
 STORED_FIELDS = tuple(f.name for f in fields(NormalizedAlert) if f.name not in NOT_STORED)
 

@@ -1,9 +1,5 @@
 """Which suppression rule, if any, hides an alert. Rules live in the admin; the default one hides previews."""
 
-DEFAULT_PREVIEW_REASON = (
-    "Preview detections are noisy and change without notice; they stay listable under Suppressed."
-)
-
 
 def suppressing_rule(alert, rules):
     """The first active rule (in id order) covering `alert`, or None."""

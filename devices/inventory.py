@@ -10,8 +10,6 @@ from ascmon.azure.errors import AzureError, BadCredentials, Forbidden, Throttled
 from devices.checks import AccountSeen, Observation, SubscriptionSeen
 from devices.models import DefenderPlan, ResourceCount, StorageAccount, Subscription
 
-READ_LOG_CATEGORIES = {"storageread", "alllogs", "audit"}
-
 
 class Wrappers:
     """The ascmon.azure modules, imported on first use (tests without the simulator swap in a fake)."""

@@ -38,7 +38,6 @@ STATUS_ACTIONS = {
     "Dismissed": "dismiss",
 }
 STRING_FIELDS = ("alertType", "alertDisplayName", "severity", "status")
-TIME_FIELDS = ("startTimeUtc", "timeGeneratedUtc")
 
 
 @dataclass

@@ -18,7 +18,6 @@ from ascmon.simulator.storage_activity import AccountLogSpec, exfiltration_episo
 SIZES = ("small", "default", "large")
 # storage_activity's traffic profile per size: the demo keeps the light one so it fills in seconds.
 LOG_PROFILE = {"small": "small", "default": "small", "large": "large"}
-ALERT_REPEATS = {"small": 1, "default": 4, "large": 60}
 ASC_LOCATION = "centralus"
 
 
