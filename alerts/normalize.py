@@ -113,7 +113,8 @@ def parse_time(value, what):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def text(value, limit=None):
+def str_or_empty(value, limit=None):
+    """`value` as a string ("" for None), cut to `limit` characters when one is given."""
     result = "" if value is None else str(value)
     return result[:limit] if limit else result
 
@@ -198,24 +199,24 @@ def export_to_current(raw):
 def entity_value(entity):
     kind = str(entity.get("type", "")).lower()
     if kind == "ip":
-        return text(entity.get("address"))
+        return str_or_empty(entity.get("address"))
     if kind == "host":
         host = entity.get("hostName") or entity.get("netBiosName") or entity.get("azureID") or ""
         domain = entity.get("dnsDomain")
-        return f"{host}.{domain}" if host and domain else text(host)
+        return f"{host}.{domain}" if host and domain else str_or_empty(host)
     if kind == "account":
-        name = text(entity.get("name") or entity.get("aadUserId") or entity.get("sid"))
+        name = str_or_empty(entity.get("name") or entity.get("aadUserId") or entity.get("sid"))
         if entity.get("upnSuffix"):
             return f"{name}@{entity['upnSuffix']}"
         return f"{entity['ntDomain']}\\{name}" if entity.get("ntDomain") and name else name
     if kind == "file":
-        directory, name = text(entity.get("directory")), text(entity.get("name"))
+        directory, name = str_or_empty(entity.get("directory")), str_or_empty(entity.get("name"))
         return f"{directory}\\{name}" if directory else name
     if kind == "process":
-        return text(entity.get("commandLine") or entity.get("processId"))
+        return str_or_empty(entity.get("commandLine") or entity.get("processId"))
     for key in ("resourceId", "azureResourceId", "url", "domainName", "name", "address", "value"):
         if entity.get(key):
-            return text(entity[key])
+            return str_or_empty(entity[key])
     return ""
 
 
@@ -232,10 +233,11 @@ def collect_entities(props, named_by_properties):
     for entity in props.get("entities") or []:
         if not isinstance(entity, dict) or "$ref" in entity:
             continue
-        add(text(entity.get("type") or "unknown", 40).lower(), entity_value(entity), "entities", entity)
+        kind = str_or_empty(entity.get("type") or "unknown", 40).lower()
+        add(kind, entity_value(entity), "entities", entity)
     for ident in props.get("resourceIdentifiers") or []:
         if isinstance(ident, dict) and ident.get("azureResourceId"):
-            add("azure-resource", text(ident["azureResourceId"]), "resourceIdentifiers", ident)
+            add("azure-resource", str_or_empty(ident["azureResourceId"]), "resourceIdentifiers", ident)
     for entity in named_by_properties:
         add(entity["kind"], entity["value"], "extendedProperties", {"key": entity["source"]})
     return found
@@ -255,28 +257,28 @@ def normalize(raw):
     """One raw alert (as on the wire) -> NormalizedAlert, or MalformedAlert saying why not."""
     schema, props = current_properties(raw)
     alert_type = required_text(props, "alertType")
-    resource_id = text(raw.get("id") or props.get("alertId") or props.get("id"))
+    resource_id = str_or_empty(raw.get("id") or props.get("alertId") or props.get("id"))
     parts = ALERT_ID_RE.match(resource_id)
-    name = text(raw.get("name")) or (parts.group("name") if parts else "")
-    system_alert_id = text(props.get("systemAlertId")) or name
+    name = str_or_empty(raw.get("name")) or (parts.group("name") if parts else "")
+    system_alert_id = str_or_empty(props.get("systemAlertId")) or name
     if not resource_id and not system_alert_id:
         raise MalformedAlert("the alert has neither an id nor a systemAlertId")
-    severity = text(props.get("severity")).strip().lower()
+    severity = str_or_empty(props.get("severity")).strip().lower()
     if severity not in SEVERITIES:
         raise MalformedAlert(
-            f"severity {text(props.get('severity'))[:40]!r} is not one of {sorted(SEVERITIES)}"
+            f"severity {str_or_empty(props.get('severity'))[:40]!r} is not one of {sorted(SEVERITIES)}"
         )
-    status_key = text(props.get("status") or "Active").replace(" ", "").lower()
+    status_key = str_or_empty(props.get("status") or "Active").replace(" ", "").lower()
     if status_key not in STATUSES:
-        raise MalformedAlert(f"status {text(props.get('status'))[:40]!r} is unknown")
+        raise MalformedAlert(f"status {str_or_empty(props.get('status'))[:40]!r} is unknown")
     extended = props.get("extendedProperties") or {}
     if not isinstance(extended, dict):
         raise MalformedAlert("extendedProperties is not an object")
-    extended = {str(k): text(v) for k, v in extended.items()}
+    extended = {str(k): str_or_empty(v) for k, v in extended.items()}
     extractor, typed, named = extract(alert_type, extended)
-    display_name = text(props.get("alertDisplayName")) or alert_type
+    display_name = str_or_empty(props.get("alertDisplayName")) or alert_type
     resources = [
-        text(i.get("azureResourceId"))
+        str_or_empty(i.get("azureResourceId"))
         for i in props.get("resourceIdentifiers") or []
         if isinstance(i, dict) and i.get("azureResourceId")
     ]
@@ -290,13 +292,13 @@ def normalize(raw):
         resource_id=resource_id,
         name=name,
         system_alert_id=system_alert_id,
-        subscription_id=parts.group("sub") if parts else text(props.get("subscriptionId")),
+        subscription_id=parts.group("sub") if parts else str_or_empty(props.get("subscriptionId")),
         resource_group=(parts.group("rg") or "") if parts else "",
         asc_location=parts.group("loc") if parts else "",
         schema=schema,
         alert_type=alert_type[:200],
         display_name=display_name[:500],
-        description=text(props.get("description")),
+        description=str_or_empty(props.get("description")),
         severity=severity,
         severity_rank=SEVERITIES[severity],
         status=STATUSES[status_key],
@@ -305,12 +307,12 @@ def normalize(raw):
         end_time=parse_time(props.get("endTimeUtc"), "endTimeUtc"),
         time_generated=parse_time(props.get("timeGeneratedUtc"), "timeGeneratedUtc"),
         processing_end_time=parse_time(props.get("processingEndTimeUtc"), "processingEndTimeUtc"),
-        compromised_entity=text(props.get("compromisedEntity"), 500),
+        compromised_entity=str_or_empty(props.get("compromisedEntity"), 500),
         resource_ids=resources,
         workspace=workspace,
-        product_name=text(props.get("productName"), 200),
-        product_component_name=text(props.get("productComponentName"), 200),
-        vendor=text(props.get("vendorName"), 200),
+        product_name=str_or_empty(props.get("productName"), 200),
+        product_component_name=str_or_empty(props.get("productComponentName"), 200),
+        vendor=str_or_empty(props.get("vendorName"), 200),
         techniques=string_list(props.get("techniques")),
         sub_techniques=string_list(props.get("subTechniques")),
         remediation_steps=string_list(props.get("remediationSteps")),
@@ -321,7 +323,7 @@ def normalize(raw):
             if isinstance(link, dict)
         ],
         is_incident=bool(props.get("isIncident")),
-        correlation_key=text(props.get("correlationKey"), 500),
+        correlation_key=str_or_empty(props.get("correlationKey"), 500),
         supporting_evidence=evidence if isinstance(evidence, dict) else {},
         extended_properties=extended,
         typed_properties=typed,

@@ -13,6 +13,7 @@ SIZE_RE = re.compile(r"^\s*([\d.,]+)\s*([a-z]+)?\s*$", re.IGNORECASE)
 
 
 def as_text(value):
+    """The value as one line of text: each run of whitespace (newlines too) becomes one space; None is ""."""
     return " ".join(str(value).split()) if value is not None else ""
 
 

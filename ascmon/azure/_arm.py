@@ -48,8 +48,9 @@ def cached_client(factory):
     return client
 
 
-def text(value):
-    """An SDK enum or string as plain text ("Enabled", not "SubscriptionState.ENABLED")."""
+def enum_text(value):
+    """An SDK enum (or a plain string) as the text Azure sent: "Enabled", not "SubscriptionState.ENABLED";
+    None is ""."""
     return str(getattr(value, "value", value) or "")
 
 

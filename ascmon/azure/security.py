@@ -23,7 +23,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.security import SecurityCenter
 from azure.mgmt.security.v2022_01_01.models import Alert
 
-from ascmon.azure._arm import cached_client, client_options, credential, text
+from ascmon.azure._arm import cached_client, client_options, credential, enum_text
 from ascmon.azure.errors import Transient
 from ascmon.azure.resource_ids import parse_alert_id
 from ascmon.azure.translate import azure_errors
@@ -184,7 +184,7 @@ def list_pricings(tenant, subscription_id):
     return [
         {
             "name": plan.name,
-            "pricing_tier": text(plan.pricing_tier),
+            "pricing_tier": enum_text(plan.pricing_tier),
             "sub_plan": plan.sub_plan or "",
             "deprecated": bool(plan.deprecated),
             "replaced_by": list(plan.replaced_by or ()),

@@ -3,7 +3,7 @@
 from azure.mgmt.storage import StorageManagementClient
 
 from ascmon.azure import budget
-from ascmon.azure._arm import cached_client, client_options, credential, text
+from ascmon.azure._arm import cached_client, client_options, credential, enum_text
 from ascmon.azure.resource_ids import parse_resource_id
 from ascmon.azure.translate import azure_errors
 
@@ -21,8 +21,8 @@ def list_storage_accounts(tenant, subscription_id):
             "name": account.name,
             "resource_group": parse_resource_id(account.id).get("resource_group", ""),
             "location": account.location or "",
-            "kind": text(account.kind),
-            "sku": text(account.sku.name) if account.sku else "",
+            "kind": enum_text(account.kind),
+            "sku": enum_text(account.sku.name) if account.sku else "",
             "blob_endpoint": (account.primary_endpoints.blob or "") if account.primary_endpoints else "",
         }
         for account in _client(tenant, subscription_id).storage_accounts.list()

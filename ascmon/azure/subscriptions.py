@@ -3,7 +3,7 @@
 from azure.core.exceptions import ClientAuthenticationError
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from ascmon.azure._arm import cached_client, client_options, credential, text
+from ascmon.azure._arm import cached_client, client_options, credential, enum_text
 from ascmon.azure.credentials import bad_credentials
 from ascmon.azure.translate import azure_errors
 
@@ -31,7 +31,7 @@ def list_subscriptions(tenant):
         {
             "subscription_id": sub.subscription_id,
             "display_name": sub.display_name or "",
-            "state": text(sub.state),
+            "state": enum_text(sub.state),
             "tenant_id": sub.tenant_id or "",
         }
         for sub in _client(tenant).subscriptions.list()
