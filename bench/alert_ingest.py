@@ -16,6 +16,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,10 +130,10 @@ def serve_padded(count, page_size):
         alert["name"] = alert["properties"]["systemAlertId"] = name
         padded.append(alert)
     scenario.alerts[sub] = padded
-    httpd, ca = server.serve(scenario, "http://127.0.0.1:1")
-    httpd.state.page_size = page_size
-    print(json.dumps({"url": httpd.base_url, "ca": ca, "subscription": sub}), flush=True)
-    sys.stdin.read()  # serve until the parent closes our stdin
+    with tempfile.TemporaryDirectory(prefix="ascmon-bench-sim-") as folder:  # the CA's files
+        httpd, ca = server.serve(scenario, "http://127.0.0.1:1", folder=folder, page_size=page_size)
+        print(json.dumps({"url": httpd.base_url, "ca": ca, "subscription": sub}), flush=True)
+        sys.stdin.read()  # serve until the parent closes our stdin
 
 
 def bench_simulator(count, page_size):
