@@ -209,6 +209,7 @@ static int engine_add(Engine *e, Span *f, int settled, Span line, PyObject *on_r
     e->raw_resp += value[1];
     e->accepted++;
     if (when > e->latest) e->latest = when;
+    e->last_gi = gi;
     return group_add(e, &e->g[gi], f, value, when);
 }
 
@@ -360,51 +361,103 @@ static PyObject *Engine_add_records(Engine *e, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* feed(data, fmt, fallback, reject): every line of data (whole lines; a last line without \n counts too).
+/* One line's place: its byte range in the data and the group it joined (-1: a repeat or rejected). */
+typedef struct { int64_t start, end; int32_t gi; } Placed;
+
+/* Every line of [p, end) into the engine; with `placed` (else NULL), each line's Placed is appended to it.
  * A line the C parsers do not follow goes to fallback(line bytes), the Python parser, which returns a
- * record or None (rejected and counted there). Returns (lines, lines parsed in C). */
-static PyObject *Engine_feed(Engine *e, PyObject *args) {
-    READY(e);
-    Py_buffer view;
-    int fmt;
-    PyObject *fallback, *on_reject;
-    if (!PyArg_ParseTuple(args, "y*iOO", &view, &fmt, &fallback, &on_reject)) return NULL;
-    const char *p = view.buf, *end = p + view.len;
+ * record or None (rejected and counted there). 0, or -1 with a Python error. */
+static int feed_lines(Engine *e, const char *p, const char *end, int fmt, PyObject *fallback,
+                      PyObject *on_reject, long long *lines, long long *fast, Buf *placed) {
+    const char *base = p;
     Span f[WIDTH];
-    long long fast = 0, lines = 0;
     while (p < end) {
-        lines++;
+        ++*lines;
         const char *nl = memchr(p, '\n', end - p), *e_ = nl ? nl : end;
         Span line = {p, e_ - p};
+        e->last_gi = -1;
         int parsed = fmt == FMT_CLEAN  ? parse_clean(p, e_, f)
                      : fmt == FMT_JSON ? parse_json(p, e_, f, &e->scratch)
                                        : parse_classic(p, e_, f);
         if (parsed) {
-            if (engine_add(e, f, fmt != FMT_CLASSIC, line, on_reject) < 0) goto fail;
-            fast++;
+            if (engine_add(e, f, fmt != FMT_CLASSIC, line, on_reject) < 0) return -1;
+            ++*fast;
         } else {
             PyObject *bytes = PyBytes_FromStringAndSize(p, e_ - p);
             PyObject *record = bytes ? PyObject_CallOneArg(fallback, bytes) : NULL;
             Py_XDECREF(bytes);
-            if (!record) goto fail;
+            if (!record) return -1;
             if (record != Py_None) {
                 Span rf[WIDTH];
                 PyObject *held;
                 int bad = record_spans(record, rf, &held) < 0 || engine_add(e, rf, 1, line, on_reject) < 0;
                 Py_XDECREF(held);
                 Py_DECREF(record);
-                if (bad) goto fail;
+                if (bad) return -1;
             } else {
                 Py_DECREF(record);
             }
         }
         p = nl ? nl + 1 : end;
+        if (placed) {
+            Placed at = {line.p - base, p - base, e->last_gi};
+            if (buf_put(placed, &at, sizeof at) < 0) return PyErr_NoMemory(), -1;
+        }
     }
+    return 0;
+}
+
+/* feed(data, fmt, fallback, reject): every line of data (whole lines; a last line without \n counts too).
+ * Returns (lines, lines parsed in C). */
+static PyObject *Engine_feed(Engine *e, PyObject *args) {
+    READY(e);
+    Py_buffer view;
+    int fmt;
+    PyObject *fallback, *on_reject;
+    if (!PyArg_ParseTuple(args, "y*iOO", &view, &fmt, &fallback, &on_reject)) return NULL;
+    long long fast = 0, lines = 0;
+    int bad = feed_lines(e, view.buf, (const char *)view.buf + view.len, fmt, fallback, on_reject, &lines, &fast,
+                         NULL);
     PyBuffer_Release(&view);
-    return Py_BuildValue("LL", lines, fast);
-fail:
+    return bad ? NULL : Py_BuildValue("LL", lines, fast);
+}
+
+/* select(data, fmt, fallback, reject, key): feed the lines, and return the byte ranges [(start, end), ...]
+ * (each with its newline) of those whose group has this 16-byte key: the lines of one stored aggregate,
+ * told by the same grouping that built it. */
+static PyObject *Engine_select(Engine *e, PyObject *args) {
+    READY(e);
+    Py_buffer view;
+    int fmt;
+    PyObject *fallback, *on_reject;
+    const char *key;
+    Py_ssize_t klen;
+    if (!PyArg_ParseTuple(args, "y*iOOy#", &view, &fmt, &fallback, &on_reject, &key, &klen)) return NULL;
+    PyObject *out = NULL;
+    Buf placed = {0};
+    long long fast = 0, lines = 0;
+    if (klen != 16) {
+        PyErr_SetString(PyExc_ValueError, "a group key is 16 bytes");
+        goto done;
+    }
+    if (feed_lines(e, view.buf, (const char *)view.buf + view.len, fmt, fallback, on_reject, &lines, &fast,
+                   &placed) < 0)
+        goto done;
+    if (!(out = PyList_New(0))) goto done;
+    const Placed *at = (const Placed *)placed.p;
+    for (size_t i = 0; i < placed.n / sizeof *at; i++) {
+        if (at[i].gi < 0) continue;
+        Group *g = &e->g[at[i].gi];
+        if (group_key16(e, g) < 0) { Py_CLEAR(out); goto done; }
+        if (memcmp(g->key16, key, 16)) continue;
+        PyObject *range = Py_BuildValue("LL", (long long)at[i].start, (long long)at[i].end);
+        if (!range || PyList_Append(out, range) < 0) { Py_XDECREF(range); Py_CLEAR(out); goto done; }
+        Py_DECREF(range);
+    }
+done:
+    free(placed.p);
     PyBuffer_Release(&view);
-    return NULL;
+    return out;
 }
 
 /* know(digests): 8-byte request digests (as fresh_digests gives them) already counted; from now on repeats
@@ -488,6 +541,7 @@ static PyObject *Engine_figures(Engine *e, PyObject *unused) {
 
 static PyMethodDef Engine_methods[] = {
     {"feed", (PyCFunction)Engine_feed, METH_VARARGS, "Parse and aggregate whole lines; (lines, lines parsed in C)."},
+    {"select", (PyCFunction)Engine_select, METH_VARARGS, "Feed lines; the byte ranges of one group's lines."},
     {"add_records", (PyCFunction)Engine_add_records, METH_VARARGS, "Aggregate record tuples (SIG settled)."},
     {"know", (PyCFunction)Engine_know, METH_O, "Request digests already counted (8 bytes each)."},
     {"intersects", (PyCFunction)Engine_intersects, METH_O, "How many of these digests are fresh ones."},

@@ -56,6 +56,7 @@ typedef struct {
     int last_kind, last_wkind;
     int64_t last_wstart;
     int32_t last_wi;
+    int32_t last_gi; /* the group the last line joined (-1: none) */
     Buf key_buf, scratch, sasbuf, text, text2;
 } Engine;
 
@@ -75,6 +76,7 @@ int group_add_batch(Group *g, int64_t batch);
 int out_text(Engine *e, Span raw, int unescape, Buf *dst);
 
 /* _engine_emit.c */
+int group_key16(Engine *e, Group *g); /* the group's stored key: SHA-256 of its policy and key, first 16 bytes */
 PyObject *Engine_keys(Engine *e, PyObject *unused);
 PyObject *Engine_absorb(Engine *e, PyObject *rows);
 PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds);

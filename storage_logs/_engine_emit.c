@@ -44,7 +44,7 @@ static void key_fields(const Engine *e, const Group *g, Span *f) {
     }
 }
 
-static int group_key16(Engine *e, Group *g) {
+int group_key16(Engine *e, Group *g) {
     if (g->keyed) return 0;
     Buf *b = &e->scratch;
     b->n = 0;
@@ -612,7 +612,7 @@ static int row_json(Engine *e, Group *g, RowBufs *r) {
     b = &r->batches;
     b->n = 0;
     if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
-    for (int i = 0; i < g->nbatches; i++) {
+    for (uint32_t i = 0; i < g->nbatches; i++) {
         char num[24];
         if ((i && buf_byte(b, ',') < 0) || buf_put(b, num, put_int(num, g->batches[i])) < 0) return PyErr_NoMemory(), -1;
     }

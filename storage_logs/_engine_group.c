@@ -148,7 +148,7 @@ int group_add_id(Engine *e, Group *g, Span id, int first) {
 
 /* a stored batch that holds some of the group's lines (kept once, in order) */
 int group_add_batch(Group *g, int64_t batch) {
-    for (int i = 0; i < g->nbatches; i++)
+    for (uint32_t i = 0; i < g->nbatches; i++)
         if (g->batches[i] == batch) return 0;
     if (g->nbatches == g->capbatches) {
         uint32_t cap = g->capbatches ? g->capbatches * 2 : 2;

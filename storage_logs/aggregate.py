@@ -158,18 +158,22 @@ class Aggregator:
         """Whole lines of one format (classic, Azure Monitor JSON or the CSV-clean variant), as bytes or a
         memoryview; returns the number of lines (a CSV header line is not one). The format is read from
         the first line unless `is_json` says."""
-        head = bytes(data[:64])
-        if is_json or (is_json is None and head.lstrip()[:1] == b"{"):
-            fmt = parse.MONITOR_JSON
-        elif head.startswith(CLEAN_HEADER):
-            data = data[bytes(data[:4096]).find(b"\n") + 1 :]
-            fmt = parse.CLEAN_CSV
-        else:
-            fmt = parse.CLEAN_CSV if head.startswith(b"csv,") else parse.CLASSIC
+        data, fmt = _format(data, is_json)
         lines, _ = self._engine.feed(
             data, fmt, functools.partial(parse.line_record, fmt, rejects), rejects.add
         )
         return lines
+
+    def select(self, data, group_key, rejects, is_json=None):
+        """Add whole lines as `add_text` does, and return the byte ranges (start, end) within `data` of the
+        lines that joined the group `group_key` (a stored aggregate's UUID): its lines, told apart by the
+        grouping that built it. Offsets are into `data` as given (classic or Monitor JSON lines)."""
+        data, fmt = _format(data, is_json)
+        if fmt == parse.CLEAN_CSV:
+            raise ValueError("lines are selected from log blobs (classic or Azure Monitor JSON), not CSV")
+        return self._engine.select(
+            data, fmt, functools.partial(parse.line_record, fmt, rejects), rejects.add, group_key.bytes
+        )
 
     def know(self, digests):
         """Request digests (8 bytes each, as `take_fresh` gives them) of lines counted before: from now on a
@@ -233,6 +237,17 @@ STORED_COLUMNS = (
     "server_ms_min", "server_ms_max", "status_counts", "sample_objects", "sample_request_ids",
     "object_digests", "export_size", "billed_size", "batches",
 )  # fmt: skip
+
+
+def _format(data, is_json):
+    """(lines, parse format): the format read from the first line unless `is_json` says; a CSV-clean
+    header line is left out."""
+    head = bytes(data[:64])
+    if is_json or (is_json is None and head.lstrip()[:1] == b"{"):
+        return data, parse.MONITOR_JSON
+    if head.startswith(CLEAN_HEADER):
+        return data[bytes(data[:4096]).find(b"\n") + 1 :], parse.CLEAN_CSV
+    return data, parse.CLEAN_CSV if head.startswith(b"csv,") else parse.CLASSIC
 
 
 def _kind_index(operation):

@@ -259,7 +259,8 @@ def test_an_engine_used_without_init_or_initialised_twice_raises_instead_of_cras
 
     bare = engine().Engine.__new__(engine().Engine)
     for call in (lambda: bare.feed(b"x\n", 0, None, None), bare.figures, bare.keys, bare.take_fresh,
-                 lambda: bare.emit("rows"), lambda: bare.know(b""), lambda: bare.absorb([])):  # fmt: skip
+                 lambda: bare.emit("rows"), lambda: bare.know(b""), lambda: bare.absorb([]),
+                 lambda: bare.select(b"x\n", 0, None, None, bytes(16))):  # fmt: skip
         with pytest.raises(RuntimeError, match="__init__"):
             call()
     aggregator = Aggregator()
@@ -267,6 +268,8 @@ def test_an_engine_used_without_init_or_initialised_twice_raises_instead_of_cras
         aggregator._engine.__init__([((0,), 60, 0)] * 4, int, str, str)
     aggregator.add_text(simulated_lines(), parse.Rejects())  # still whole
     assert aggregator.figures["accepted"] > 0
+    with pytest.raises(ValueError, match="16 bytes"):
+        aggregator._engine.select(simulated_lines(), parse.CLASSIC, None, None, b"short")
 
 
 def test_a_failure_while_closing_groups_changes_nothing_and_leaks_nothing():
