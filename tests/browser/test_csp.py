@@ -6,7 +6,8 @@ import pytest
 
 from ascmon.simulator.storage_activity import exfiltration_episode
 from tests.browser.test_navigation import log_in
-from tests.test_decision_support import NOW, SEED, exfiltration_alert, ingest_generated_logs, make_device
+from tests import factories
+from tests.test_decision_support import NOW, SEED, ingest_generated_logs, make_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ def test_the_alert_charts_draw_under_the_csp_without_a_violation(page, live_serv
     device, account, spec = make_device()
     episode = exfiltration_episode(account.name, NOW, SEED)
     ingest_generated_logs(account, spec, episode)
-    alert = exfiltration_alert(device, account, episode)
+    alert = factories.exfiltration_alert(account, episode)
     console = []
     page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     page.add_init_script(RECORD_VIOLATIONS)
