@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from ascmon.simulator.storage_activity import exfiltration_episode
-from tests.browser.test_navigation import log_in
 from tests import factories
+from tests.browser.test_navigation import log_in
 from tests.test_decision_support import NOW, SEED, ingest_generated_logs, make_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
