@@ -21,6 +21,17 @@ def make_user(username, *roles, staff=False):
     return user
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL the run's test database is named after its process, so two runs on one server (a
+    developer's and CI's, or two branches') never drop each other's database."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_azure_budget_file():
     """The run's budget of Azure calls (ascmon/azure/budget.py) has a file of its own: removed after."""
