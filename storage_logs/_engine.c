@@ -19,17 +19,17 @@ static int engine_kind(Engine *e, Span op) {
     int inserted;
     int32_t kind = map_get(&e->ops, op.p, (uint32_t)op.n, -1, &inserted);
     if (kind < 0) {
+        hold_gil(e);
         PyObject *name = PyUnicode_DecodeUTF8(op.p, op.n, "replace");
         PyObject *r = name ? PyObject_CallOneArg(e->kind_of, name) : NULL;
         Py_XDECREF(name);
-        if (!r) return -1;
-        long k = PyLong_AsLong(r);
-        Py_DECREF(r);
-        if (k < 0 || k >= NKINDS) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "kind_of returned no kind index");
-            return -1;
-        }
-        if (map_get(&e->ops, op.p, (uint32_t)op.n, (int32_t)k, &inserted) < 0) return PyErr_NoMemory(), -1;
+        long k = r ? PyLong_AsLong(r) : -1;
+        Py_XDECREF(r);
+        if (r && (k < 0 || k >= NKINDS) && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "kind_of returned no kind index");
+        drop_gil(e);
+        if (k < 0 || k >= NKINDS) return -1;
+        if (map_get(&e->ops, op.p, (uint32_t)op.n, (int32_t)k, &inserted) < 0) return engine_nomem(e);
         kind = (int32_t)k;
     }
     if (op.n <= (Py_ssize_t)sizeof e->last_op) {
@@ -44,7 +44,7 @@ static int engine_kind(Engine *e, Span op) {
  * reads the same way go to it once each. The result lives until the next call. */
 static int engine_settle(Engine *e, Span *sig) {
     int ok = sas_fields(*sig, &e->sasbuf);
-    if (ok < 0) return PyErr_NoMemory(), -1;
+    if (ok < 0) return engine_nomem(e);
     if (ok) {
         *sig = (Span){e->sasbuf.p ? e->sasbuf.p : "", (Py_ssize_t)e->sasbuf.n};
         return 0;
@@ -52,19 +52,21 @@ static int engine_settle(Engine *e, Span *sig) {
     int inserted;
     int32_t i = map_get(&e->settled, sig->p, (uint32_t)sig->n, -1, &inserted);
     if (i < 0) {
+        hold_gil(e);
         PyObject *query = PyUnicode_DecodeUTF8(sig->p, sig->n, "replace");
         PyObject *r = query ? PyObject_CallOneArg(e->settle, query) : NULL;
         Py_XDECREF(query);
         PyObject *b = r ? PyUnicode_AsUTF8String(r) : NULL;
         Py_XDECREF(r);
-        if (!b) return -1;
-        int fail = PyList_Append(e->settled_values, b);
-        Py_DECREF(b);
+        int fail = !b || PyList_Append(e->settled_values, b) < 0;
+        Py_XDECREF(b);
+        drop_gil(e);
         if (fail) return -1;
         i = map_get(&e->settled, sig->p, (uint32_t)sig->n, (int32_t)PyList_GET_SIZE(e->settled_values) - 1,
                     &inserted);
-        if (i < 0) return PyErr_NoMemory(), -1;
+        if (i < 0) return engine_nomem(e);
     }
+    /* the list only grows, under this engine (busy): its items stay put without the GIL */
     PyObject *b = PyList_GET_ITEM(e->settled_values, i);
     *sig = (Span){PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)};
     return 0;
@@ -120,12 +122,13 @@ static U64Set *window_seen(Engine *e, int kind, int64_t start) {
 static int reject(Engine *e, PyObject *callback, Span line, const char *reason) {
     e->rejected++;
     if (callback == Py_None) return 0;
+    hold_gil(e);
     PyObject *text = line.p ? PyBytes_FromStringAndSize(line.p, line.n) : Py_NewRef(Py_None);
     PyObject *r = text ? PyObject_CallFunction(callback, "Os", text, reason) : NULL;
     Py_XDECREF(text);
-    if (!r) return -1;
-    Py_DECREF(r);
-    return 0;
+    Py_XDECREF(r);
+    drop_gil(e);
+    return r ? 0 : -1;
 }
 
 /* Would adding these four measures overflow a sum of the group or the engine's raw totals? */
@@ -164,10 +167,10 @@ static int engine_add(Engine *e, Span *f, int settled, Span line, PyObject *on_r
     Buf *b = &e->key_buf;
     b->n = 0;
     if (buf_put(b, f[RID].p, f[RID].n) < 0 || buf_byte(b, '/') < 0 || buf_put(b, f[OPC].p, f[OPC].n) < 0)
-        return PyErr_NoMemory(), -1;
+        return engine_nomem(e);
     uint64_t digest = request_digest(b->p, b->n);
     U64Set *seen = e->tracking ? &e->known : window_seen(e, kind, start);
-    if (!seen) return PyErr_NoMemory(), -1;
+    if (!seen) return engine_nomem(e);
     if (u64set_has(seen, digest)) {
         int64_t req = e->dup_req, resp = e->dup_resp;
         if (would_overflow(e, NULL, value) || checked_add64(&req, value[0]) || checked_add64(&resp, value[1]))
@@ -183,7 +186,7 @@ static int engine_add(Engine *e, Span *f, int settled, Span line, PyObject *on_r
     b->n = 0;
     size_t need = 1 + sizeof start;
     for (int i = 0; i < e->nkey[kind]; i++) need += sizeof(uint32_t) + f[e->key[kind][i]].n;
-    if (buf_reserve(b, need) < 0) return PyErr_NoMemory(), -1;
+    if (buf_reserve(b, need) < 0) return engine_nomem(e);
     b->p[0] = (char)kind;
     memcpy(b->p + 1, &start, sizeof start);
     b->n = 1 + sizeof start;
@@ -196,11 +199,11 @@ static int engine_add(Engine *e, Span *f, int settled, Span line, PyObject *on_r
     }
     int inserted;
     int32_t gi = map_get(&e->groups, b->p, (uint32_t)b->n, -1, &inserted);
-    if (gi == -2) return PyErr_NoMemory(), -1;
+    if (gi == -2) return engine_nomem(e);
     if (would_overflow(e, gi >= 0 ? &e->g[gi] : NULL, value))
         return reject(e, on_reject, line, "its byte counts or latencies would overflow a 64-bit sum");
-    if (u64set_add(seen, digest) < 0) return PyErr_NoMemory(), -1;
-    if (e->tracking && buf_put(&e->fresh, &digest, sizeof digest) < 0) return PyErr_NoMemory(), -1;
+    if (u64set_add(seen, digest) < 0) return engine_nomem(e);
+    if (e->tracking && buf_put(&e->fresh, &digest, sizeof digest) < 0) return engine_nomem(e);
     if (gi < 0) {
         gi = group_new(e, kind, start, b->p, (uint32_t)b->n);
         if (gi < 0) return -1;
@@ -305,12 +308,6 @@ static void Engine_dealloc(Engine *e) {
     Py_TYPE(e)->tp_free((PyObject *)e);
 }
 
-#define READY(e)                                                                    \
-    if (!(e)->ready) {                                                              \
-        PyErr_SetString(PyExc_RuntimeError, "Engine.__init__ was not called");      \
-        return NULL;                                                                \
-    }
-
 /* A Python record (a tuple of 25 str) as spans. A str with no UTF-8 form (a lone surrogate from a JSON
  * "\ud800" escape) is encoded with U+FFFD in its place, kept alive in *held until the caller releases it. */
 static int record_spans(PyObject *record, Span *f, PyObject **held) {
@@ -383,28 +380,44 @@ static int feed_lines(Engine *e, const char *p, const char *end, int fmt, PyObje
             if (engine_add(e, f, fmt != FMT_CLASSIC, line, on_reject) < 0) return -1;
             ++*fast;
         } else {
+            /* the Python parser, with the GIL (engine_add nested inside takes it no deeper) */
+            hold_gil(e);
             PyObject *bytes = PyBytes_FromStringAndSize(p, e_ - p);
             PyObject *record = bytes ? PyObject_CallOneArg(fallback, bytes) : NULL;
             Py_XDECREF(bytes);
-            if (!record) return -1;
-            if (record != Py_None) {
+            int bad = !record;
+            if (record && record != Py_None) {
                 Span rf[WIDTH];
                 PyObject *held;
-                int bad = record_spans(record, rf, &held) < 0 || engine_add(e, rf, 1, line, on_reject) < 0;
+                bad = record_spans(record, rf, &held) < 0 || engine_add(e, rf, 1, line, on_reject) < 0;
                 Py_XDECREF(held);
-                Py_DECREF(record);
-                if (bad) return -1;
-            } else {
-                Py_DECREF(record);
             }
+            Py_XDECREF(record);
+            drop_gil(e);
+            if (bad) return -1;
         }
         p = nl ? nl + 1 : end;
         if (placed) {
             Placed at = {line.p - base, p - base, e->last_gi};
-            if (buf_put(placed, &at, sizeof at) < 0) return PyErr_NoMemory(), -1;
+            if (buf_put(placed, &at, sizeof at) < 0) return engine_nomem(e);
         }
     }
     return 0;
+}
+
+/* feed_lines with the GIL released: the C parsers and the groups touch no Python object, and what calls
+ * Python takes the GIL again for the call (hold_gil). The buffer stays valid: the caller holds its view. */
+static int feed_without_gil(Engine *e, const char *p, const char *end, int fmt, PyObject *fallback,
+                            PyObject *on_reject, long long *lines, long long *fast, Buf *placed) {
+    e->busy = 1;
+    e->held = 0;
+    e->nogil = PyEval_SaveThread();
+    int bad = feed_lines(e, p, end, fmt, fallback, on_reject, lines, fast, placed);
+    PyThreadState *state = e->nogil;
+    e->nogil = NULL;
+    PyEval_RestoreThread(state);
+    e->busy = 0;
+    return bad;
 }
 
 /* feed(data, fmt, fallback, reject): every line of data (whole lines; a last line without \n counts too).
@@ -416,8 +429,8 @@ static PyObject *Engine_feed(Engine *e, PyObject *args) {
     PyObject *fallback, *on_reject;
     if (!PyArg_ParseTuple(args, "y*iOO", &view, &fmt, &fallback, &on_reject)) return NULL;
     long long fast = 0, lines = 0;
-    int bad = feed_lines(e, view.buf, (const char *)view.buf + view.len, fmt, fallback, on_reject, &lines, &fast,
-                         NULL);
+    int bad = feed_without_gil(e, view.buf, (const char *)view.buf + view.len, fmt, fallback, on_reject, &lines,
+                               &fast, NULL);
     PyBuffer_Release(&view);
     return bad ? NULL : Py_BuildValue("LL", lines, fast);
 }
@@ -440,8 +453,8 @@ static PyObject *Engine_select(Engine *e, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "a group key is 16 bytes");
         goto done;
     }
-    if (feed_lines(e, view.buf, (const char *)view.buf + view.len, fmt, fallback, on_reject, &lines, &fast,
-                   &placed) < 0)
+    if (feed_without_gil(e, view.buf, (const char *)view.buf + view.len, fmt, fallback, on_reject, &lines, &fast,
+                         &placed) < 0)
         goto done;
     if (!(out = PyList_New(0))) goto done;
     const Placed *at = (const Placed *)placed.p;

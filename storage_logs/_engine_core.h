@@ -58,7 +58,49 @@ typedef struct {
     int32_t last_wi;
     int32_t last_gi; /* the group the last line joined (-1: none) */
     Buf key_buf, scratch, sasbuf, text, text2;
+    /* feed runs without the GIL (the download thread and the store run Python meanwhile): nogil is the
+     * thread state it saved, held how deep the calls back into Python that took it again are nested;
+     * busy refuses a second thread while the first is inside */
+    PyThreadState *nogil;
+    int held, busy;
 } Engine;
+
+/* Take the GIL again for a call into Python (a no-op when the engine holds it anyway), and give it back. */
+static inline void hold_gil(Engine *e) {
+    if (e->nogil && e->held++ == 0) PyEval_RestoreThread(e->nogil);
+}
+static inline void drop_gil(Engine *e) {
+    if (e->nogil && --e->held == 0) e->nogil = PyEval_SaveThread();
+}
+/* Python errors raised from code that may run without the GIL: -1 */
+static inline int engine_nomem(Engine *e) {
+    hold_gil(e);
+    PyErr_NoMemory();
+    drop_gil(e);
+    return -1;
+}
+static inline int engine_error(Engine *e, PyObject *type, const char *message) {
+    hold_gil(e);
+    PyErr_SetString(type, message);
+    drop_gil(e);
+    return -1;
+}
+static inline int engine_has_error(Engine *e) {
+    hold_gil(e);
+    int has = PyErr_Occurred() != NULL;
+    drop_gil(e);
+    return has;
+}
+
+#define READY(e)                                                                    \
+    if (!(e)->ready) {                                                              \
+        PyErr_SetString(PyExc_RuntimeError, "Engine.__init__ was not called");      \
+        return NULL;                                                                \
+    }                                                                               \
+    if ((e)->busy) {                                                                \
+        PyErr_SetString(PyExc_RuntimeError, "the Engine is in use by another thread"); \
+        return NULL;                                                                \
+    }
 
 /* _engine_group.c */
 int32_t group_new(Engine *e, int kind, int64_t start, const char *key, uint32_t klen);

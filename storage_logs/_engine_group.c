@@ -20,14 +20,14 @@ int32_t group_new(Engine *e, int kind, int64_t start, const char *key, uint32_t 
     if (e->ng == e->capg) {
         size_t cap = e->capg ? e->capg * 2 : 1024;
         Group *g = realloc(e->g, cap * sizeof(Group));
-        if (!g) return PyErr_NoMemory(), -1;
+        if (!g) return engine_nomem(e);
         e->g = g;
         e->capg = cap;
     }
     int inserted;
     const char *stored;
     int32_t gi = map_put(&e->groups, key, klen, (int32_t)e->ng, &inserted, &stored);
-    if (gi < 0) return PyErr_NoMemory(), -1;
+    if (gi < 0) return engine_nomem(e);
     Group *g = &e->g[gi];
     memset(g, 0, sizeof *g);
     g->key = stored;
@@ -96,7 +96,7 @@ int group_offer_sample(Engine *e, Group *g, const char *text, size_t n) {
     }
     if (at >= SAMPLES) return 0;
     Text t = {NULL, 0};
-    if (text_set(&t, text, n) < 0) return PyErr_NoMemory(), -1;
+    if (text_set(&t, text, n) < 0) return engine_nomem(e);
     if (g->nsamples == SAMPLES) free(g->samples[SAMPLES - 1].p);
     else g->nsamples++;
     memmove(&g->samples[at + 1], &g->samples[at], (g->nsamples - 1 - at) * sizeof(Text));
@@ -108,21 +108,18 @@ int group_offer_sample(Engine *e, Group *g, const char *text, size_t n) {
 int group_add_status(Engine *e, Group *g, Span code, int64_t n) {
     for (int i = 0; i < g->nst; i++)
         if (g->st[i].code.n == code.n && memcmp(g->st[i].code.p, code.p, code.n) == 0) {
-            if (checked_add64(&g->st[i].n, n)) {
-                PyErr_SetString(PyExc_OverflowError, "a status count would overflow");
-                return -1;
-            }
+            if (checked_add64(&g->st[i].n, n)) return engine_error(e, PyExc_OverflowError, "a status count would overflow");
             return 0;
         }
     if (g->nst == g->capst) {
         uint16_t cap = g->capst ? g->capst * 2 : 2;
         Status *st = realloc(g->st, cap * sizeof(Status));
-        if (!st) return PyErr_NoMemory(), -1;
+        if (!st) return engine_nomem(e);
         g->st = st;
         g->capst = cap;
     }
     g->st[g->nst] = (Status){{NULL, 0}, n};
-    if (text_set(&g->st[g->nst].code, code.p, code.n) < 0) return PyErr_NoMemory(), -1;
+    if (text_set(&g->st[g->nst].code, code.p, code.n) < 0) return engine_nomem(e);
     g->nst++;
     (void)e;
     return 0;
@@ -133,7 +130,7 @@ int group_add_id(Engine *e, Group *g, Span id, int first) {
         if (g->ids[i].n == id.n && memcmp(g->ids[i].p, id.p, id.n) == 0) return 0;
     if (g->nids == SAMPLE_IDS && !first) return 0;
     Text t = {NULL, 0};
-    if (text_set(&t, id.p, id.n) < 0) return PyErr_NoMemory(), -1;
+    if (text_set(&t, id.p, id.n) < 0) return engine_nomem(e);
     if (first) { /* a stored row's ids come before the batch's own */
         if (g->nids == SAMPLE_IDS) free(g->ids[SAMPLE_IDS - 1].p);
         else g->nids++;
@@ -178,9 +175,9 @@ int group_add(Engine *e, Group *g, Span *f, const int64_t *value, int64_t when) 
     uint32_t clen = (uint32_t)f[CONTAINER].n;
     if (buf_put(b, &clen, sizeof clen) < 0 || buf_put(b, f[CONTAINER].p, f[CONTAINER].n) < 0 ||
         buf_put(b, f[OBJECT].p, f[OBJECT].n) < 0)
-        return PyErr_NoMemory(), -1;
+        return engine_nomem(e);
     int fresh = group_add_object(g, request_digest(b->p, b->n));
-    if (fresh < 0) return PyErr_NoMemory(), -1;
+    if (fresh < 0) return engine_nomem(e);
     if (fresh) {
         Span c = f[CONTAINER], o = f[OBJECT];
         int plain = ascii_only(c.p, c.n) && ascii_only(o.p, o.n) && !memchr(c.p, '&', c.n) &&
@@ -189,22 +186,19 @@ int group_add(Engine *e, Group *g, Span *f, const int64_t *value, int64_t when) 
         t->n = 0;
         if (plain) {
             if (buf_put(t, c.p, c.n) < 0 || buf_byte(t, '/') < 0 || buf_put(t, o.p, o.n) < 0)
-                return PyErr_NoMemory(), -1;
+                return engine_nomem(e);
         } else {
             Buf part = {0};
             int bad = out_text(e, c, 1, &part) < 0 || buf_put(t, part.p, part.n) < 0 || buf_byte(t, '/') < 0 ||
                       out_text(e, o, 1, &part) < 0 || buf_put(t, part.p, part.n) < 0;
             free(part.p);
-            if (bad) {
-                if (!PyErr_Occurred()) PyErr_NoMemory();
-                return -1;
-            }
+            if (bad) return engine_has_error(e) ? -1 : engine_nomem(e);
         }
-        if (redact_signatures(t) < 0) return PyErr_NoMemory(), -1;
+        if (redact_signatures(t) < 0) return engine_nomem(e);
         if (group_offer_sample(e, g, t->p, t->n) < 0) return -1;
     }
     if (g->nids < SAMPLE_IDS && group_add_id(e, g, f[RID], 0) < 0) return -1;
-    if (!g->sas.p && f[SIG].n && text_set(&g->sas, f[SIG].p, f[SIG].n) < 0) return PyErr_NoMemory(), -1;
+    if (!g->sas.p && f[SIG].n && text_set(&g->sas, f[SIG].p, f[SIG].n) < 0) return engine_nomem(e);
     return 0;
 }
 
@@ -221,35 +215,31 @@ static int put_repaired(Buf *dst, const char *p, size_t n) {
     return 0;
 }
 
+/* What only Python decodes the same way (rare entities, invalid UTF-8): html.unescape when `s` still
+ * holds an '&' it must decode, then UTF-8 with U+FFFD for what is invalid. Holds the GIL for it. */
+static int out_text_python(Engine *e, Span s, int unescape, Buf *dst) {
+    hold_gil(e);
+    PyObject *text = PyUnicode_DecodeUTF8(s.p, s.n, "replace");
+    PyObject *r = text && unescape ? PyObject_CallOneArg(e->unescape, text) : Py_XNewRef(text);
+    Py_XDECREF(text);
+    PyObject *bytes = r ? PyUnicode_AsEncodedString(r, "utf-8", "replace") : NULL;
+    Py_XDECREF(r);
+    int bad = !bytes || put_repaired(dst, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes)) < 0;
+    if (bytes && bad) PyErr_NoMemory();
+    Py_XDECREF(bytes);
+    drop_gil(e);
+    return bad ? -1 : 0;
+}
+
 int out_text(Engine *e, Span raw, int unescape, Buf *dst) {
     dst->n = 0;
     Span s = raw;
-    PyObject *held = NULL;
     if (unescape && memchr(s.p, '&', s.n)) {
         int fast = html_unescape_fast(s, &e->text2);
-        if (fast < 0) return PyErr_NoMemory(), -1;
-        if (fast) {
-            s = (Span){e->text2.p, (Py_ssize_t)e->text2.n};
-        } else {
-            PyObject *text = PyUnicode_DecodeUTF8(s.p, s.n, "replace");
-            PyObject *r = text ? PyObject_CallOneArg(e->unescape, text) : NULL;
-            Py_XDECREF(text);
-            held = r ? PyUnicode_AsEncodedString(r, "utf-8", "replace") : NULL;
-            Py_XDECREF(r);
-            if (!held) return -1;
-            s = (Span){PyBytes_AS_STRING(held), PyBytes_GET_SIZE(held)};
-        }
+        if (fast < 0) return engine_nomem(e);
+        if (!fast) return out_text_python(e, s, 1, dst);
+        s = (Span){e->text2.p, (Py_ssize_t)e->text2.n};
     }
-    if (!utf8_valid(s.p, s.n)) {
-        PyObject *text = PyUnicode_DecodeUTF8(s.p, s.n, "replace");
-        PyObject *bytes = text ? PyUnicode_AsUTF8String(text) : NULL;
-        Py_XDECREF(text);
-        Py_XDECREF(held);
-        if (!bytes) return -1;
-        held = bytes;
-        s = (Span){PyBytes_AS_STRING(held), PyBytes_GET_SIZE(held)};
-    }
-    int bad = put_repaired(dst, s.p, s.n);
-    Py_XDECREF(held);
-    return bad < 0 ? (PyErr_NoMemory(), -1) : 0;
+    if (!utf8_valid(s.p, s.n)) return out_text_python(e, s, 0, dst);
+    return put_repaired(dst, s.p, s.n) < 0 ? engine_nomem(e) : 0;
 }

@@ -272,6 +272,38 @@ def test_an_engine_used_without_init_or_initialised_twice_raises_instead_of_cras
         aggregator._engine.select(simulated_lines(), parse.CLASSIC, None, None, b"short")
 
 
+def test_engines_feed_in_parallel_threads_and_one_engine_refuses_a_second_caller():
+    """feed runs without the GIL: engines in different threads give what they give alone, and an engine
+    entered again while it is feeding (here from the Python parser's callback) refuses instead of racing."""
+    import threading
+
+    data = simulated_lines()
+    expected, _, _ = by_engine(data)
+    results = [None] * 4
+
+    def run(i):
+        aggregator = Aggregator()
+        aggregator.add_text(data, parse.Rejects())
+        results[i] = sorted(aggregator.close(), key=repr)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 4
+
+    aggregator = Aggregator()
+
+    def reenter(line):
+        aggregator._engine.keys()
+
+    with pytest.raises(RuntimeError, match="in use"):
+        aggregator._engine.feed(b"not a log line\n", parse.CLASSIC, reenter, None)
+    aggregator.add_text(data, parse.Rejects())  # usable again afterwards
+    assert sorted(aggregator.close(), key=repr) == expected
+
+
 def test_a_failure_while_closing_groups_changes_nothing_and_leaks_nothing():
     data = simulated_lines()
     expected, _, _ = by_engine(data)
