@@ -389,6 +389,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.child:
         return ingest_child(args)
+    _django()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     if args.smoke:
@@ -399,6 +400,22 @@ def main(argv=None):
     for name in ("busy-lake", "default-tenant"):
         if args.workload in ("both", name):
             bench(name, args.lines, folder, databases, two_workers=not args.smoke, rss=not args.smoke)
+
+
+def _django():
+    """The parent uploads and reads blobs through ascmon.azure.blobs, which checks endpoints against the
+    settings: Django is set up here (the test suite already did), with Azurite's loopback hosts allowed."""
+    from django.conf import settings
+
+    if not settings.configured:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ascmon.settings")
+        os.environ.setdefault("ASCMON_DEBUG", "1")
+        import django
+
+        django.setup()
+    from ascmon.simulator.launcher import allow_azurite_hosts
+
+    allow_azurite_hosts()
 
 
 if __name__ == "__main__":

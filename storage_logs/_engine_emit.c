@@ -51,7 +51,7 @@ int group_key16(Engine *e, Group *g) {
     int32_t head[3] = {e->width[g->kind], e->flags[g->kind], e->nkey[g->kind]};
     if (buf_str(b, "ascmon-aggregate-1") < 0 || buf_put(b, head, sizeof head) < 0 ||
         buf_put(b, e->key[g->kind], sizeof(int) * e->nkey[g->kind]) < 0 || buf_put(b, g->key, g->klen) < 0)
-        return PyErr_NoMemory(), -1;
+        return engine_nomem(e);
     uint8_t digest[32];
     sha256(b->p, b->n, digest);
     memcpy(g->key16, digest, 16);
@@ -487,8 +487,7 @@ static int sas_label(Engine *e, Span fields, Buf *out) {
     if (!bad && se.p && sp.p) bad = buf_str(&raw, ", ") < 0;
     if (!bad && sp.p) bad = buf_str(&raw, "permissions ") < 0 || percent_decoded(sp, &part) < 0 || buf_put(&raw, part.p, part.n) < 0;
     if (!bad && (se.p || sp.p)) bad = buf_byte(&raw, ')') < 0;
-    if (bad) PyErr_NoMemory();
-    int r = bad ? -1 : out_text(e, (Span){raw.p, (Py_ssize_t)raw.n}, 0, out);
+    int r = bad ? engine_nomem(e) : out_text(e, (Span){raw.p, (Py_ssize_t)raw.n}, 0, out);
     free(raw.p);
     free(part.p);
     return r;
@@ -523,7 +522,7 @@ static int row_texts(Engine *e, Group *g, RowBufs *r, int exact) {
     if (find_signature(object.p, object.n)) { /* stored object names never hold a SAS signature */
         Buf *b = &r->backing[C_OBJECT];
         if (out_text(e, object, 1, b) < 0) return -1;
-        if (redact_signatures(b) < 0) return PyErr_NoMemory(), -1;
+        if (redact_signatures(b) < 0) return engine_nomem(e);
         r->text[C_OBJECT] = (Span){b->p ? b->p : "", (Py_ssize_t)b->n};
     } else if (text_col(e, r, C_OBJECT, object, 1) < 0) {
         return -1;
@@ -552,7 +551,7 @@ static int row_texts(Engine *e, Group *g, RowBufs *r, int exact) {
             hex_of(digest, 8, hex);
             Buf *id = &r->backing[C_PID], *label = &r->backing[C_LABEL];
             id->n = 0;
-            if (buf_put(id, hex, 16) < 0) return PyErr_NoMemory(), -1;
+            if (buf_put(id, hex, 16) < 0) return engine_nomem(e);
             put_literal(r, C_PKIND, "sas_fields");
             r->text[C_PID] = (Span){id->p, 16};
             if (sas_label(e, sig, label) < 0) return -1;
@@ -577,7 +576,7 @@ static int row_json(Engine *e, Group *g, RowBufs *r) {
     if (g->nst > 1) qsort(g->st, g->nst, sizeof(Status), status_cmp);
     Buf *b = &r->statuses;
     b->n = 0;
-    if (buf_byte(b, '{') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, '{') < 0) return engine_nomem(e);
     for (int i = 0; i < g->nst; i++) {
         char num[24];
         Span code = {g->st[i].code.p, g->st[i].code.n};
@@ -587,36 +586,36 @@ static int row_json(Engine *e, Group *g, RowBufs *r) {
         }
         if ((i && buf_byte(b, ',') < 0) || json_put(b, code.p, code.n) < 0 || buf_byte(b, ':') < 0 ||
             buf_put(b, num, put_int(num, g->st[i].n)) < 0)
-            return PyErr_NoMemory(), -1;
+            return engine_nomem(e);
     }
-    if (buf_byte(b, '}') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, '}') < 0) return engine_nomem(e);
     b = &r->samples;
     b->n = 0;
-    if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, '[') < 0) return engine_nomem(e);
     for (int i = 0; i < g->nsamples; i++)
         if ((i && buf_byte(b, ',') < 0) || json_put(b, g->samples[i].p, g->samples[i].n) < 0)
-            return PyErr_NoMemory(), -1;
-    if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
+            return engine_nomem(e);
+    if (buf_byte(b, ']') < 0) return engine_nomem(e);
     b = &r->ids;
     b->n = 0;
-    if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, '[') < 0) return engine_nomem(e);
     for (int i = 0; i < g->nids; i++) {
         Span id = {g->ids[i].p, g->ids[i].n};
         if (!plain_bytes(id.p, id.n)) {
             if (out_text(e, id, 0, &r->scratch) < 0) return -1;
             id = (Span){r->scratch.p, (Py_ssize_t)r->scratch.n};
         }
-        if ((i && buf_byte(b, ',') < 0) || json_put(b, id.p, id.n) < 0) return PyErr_NoMemory(), -1;
+        if ((i && buf_byte(b, ',') < 0) || json_put(b, id.p, id.n) < 0) return engine_nomem(e);
     }
-    if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, ']') < 0) return engine_nomem(e);
     b = &r->batches;
     b->n = 0;
-    if (buf_byte(b, '[') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, '[') < 0) return engine_nomem(e);
     for (uint32_t i = 0; i < g->nbatches; i++) {
         char num[24];
-        if ((i && buf_byte(b, ',') < 0) || buf_put(b, num, put_int(num, g->batches[i])) < 0) return PyErr_NoMemory(), -1;
+        if ((i && buf_byte(b, ',') < 0) || buf_put(b, num, put_int(num, g->batches[i])) < 0) return engine_nomem(e);
     }
-    if (buf_byte(b, ']') < 0) return PyErr_NoMemory(), -1;
+    if (buf_byte(b, ']') < 0) return engine_nomem(e);
     return 0;
 }
 
@@ -856,22 +855,25 @@ fail:
     return -1;
 }
 
-/* emit(mode="copy"|"rows"|"stats", account_id=0, cutoff=None): close the groups whose window ends
- * before `cutoff` (minutes since 1970; all when None) into rows. Returns (new rows, merged rows, totals):
- * COPY text for PostgreSQL (bytes), lists of tuples in ROW_COLUMNS order, or None; merged rows are those
- * of groups a stored row was absorbed into. Nothing changes when it fails. */
+/* emit(mode="copy"|"rows"|"stats", account_id=0, cutoff=None, batch=0, limit=0): close the groups whose
+ * window ends before `cutoff` (minutes since 1970; all when None) into rows, at most `limit` of them when
+ * it is not 0 (the rest stay open for the next call, and so do all windows). Returns (new rows, merged
+ * rows, totals): binary COPY data for PostgreSQL (bytes, header and trailer included), lists of tuples in
+ * ROW_COLUMNS order, or None; merged rows are those of groups a stored row was absorbed into. Copy and
+ * stats run without the GIL. Nothing changes when it fails. */
 PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
     READY(e);
     const char *mode_name = "rows";
-    long long account = 0;
+    long long account = 0, batch = 0, limit = 0;
     PyObject *cutoff_arg = Py_None;
-    long long batch = 0;
-    static char *kwlist[] = {"mode", "account_id", "cutoff", "batch", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sLOL", kwlist, &mode_name, &account, &cutoff_arg, &batch))
+    static char *kwlist[] = {"mode", "account_id", "cutoff", "batch", "limit", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sLOLL", kwlist, &mode_name, &account, &cutoff_arg, &batch,
+                                     &limit))
         return NULL;
     int mode = !strcmp(mode_name, "copy") ? M_COPY : !strcmp(mode_name, "rows") ? M_ROWS
              : !strcmp(mode_name, "stats") ? M_STATS : -1;
     if (mode < 0) return PyErr_Format(PyExc_ValueError, "mode is copy, rows or stats");
+    if (limit < 0) return PyErr_Format(PyExc_ValueError, "limit is 0 (no limit) or more");
     int all = cutoff_arg == Py_None;
     int64_t cutoff = all ? 0 : PyLong_AsLongLong(cutoff_arg);
     if (!all && cutoff == -1 && PyErr_Occurred()) return NULL;
@@ -884,16 +886,22 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
     PyObject *rows[2] = {NULL, NULL}, *out[2] = {NULL, NULL}, *totals = NULL, *result = NULL;
     uint8_t *gone = calloc(e->ng ? e->ng : 1, 1);
     if (!gone || (mode == M_ROWS && (!(rows[0] = PyList_New(0)) || !(rows[1] = PyList_New(0))))) goto done;
-    for (size_t i = 0; i < e->ng; i++) {
+    int bad = 0, stopped = 0;
+    if (mode != M_ROWS) { /* nothing below touches a Python object but through hold_gil */
+        e->busy = 1;
+        e->held = 0;
+        e->nogil = PyEval_SaveThread();
+    }
+    for (size_t i = 0; i < e->ng && !bad; i++) {
         Group *g = &e->g[i];
         int width = e->width[g->kind];
         if (!all && g->start + (width < 1440 ? width : 1440) >= cutoff) continue;
+        if (limit && tot.records >= limit) { stopped = 1; break; }
         gone[i] = 1;
         /* figures only: no group key, and a SAS token's id is 16 hex digits whatever they are */
-        if (batch > 0 && group_add_batch(g, batch) < 0) { PyErr_NoMemory(); goto done; }
+        if (batch > 0 && group_add_batch(g, batch) < 0) { bad = engine_nomem(e); break; }
         if ((mode != M_STATS && group_key16(e, g) < 0) || row_texts(e, g, &r, mode != M_STATS) < 0 ||
-            row_json(e, g, &r) < 0)
-            goto done;
+            row_json(e, g, &r) < 0) { bad = -1; break; }
         Sizes size = row_sizes(g, &r);
         tot.records++;
         tot.count += g->count;
@@ -906,25 +914,29 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
         tot.kind_bytes[g->kind] += size.export;
         if (g->absorbed) tot.merged++, tot.old_bytes += g->old_size, tot.old_billed += g->old_billed;
         if (mode == M_STATS) continue;
-        if (row_digests(g, &digests) < 0) { PyErr_NoMemory(); goto done; }
+        if (row_digests(g, &digests) < 0) { bad = engine_nomem(e); break; }
         int which = g->absorbed;
         if (mode == M_COPY) {
             if ((!copy[which].n && buf_put(&copy[which], COPY_SIGNATURE, sizeof COPY_SIGNATURE - 1) < 0) ||
-                copy_row(&copy[which], account, g, &r, &digests, size, width) < 0) {
-                PyErr_NoMemory();
-                goto done;
-            }
+                copy_row(&copy[which], account, g, &r, &digests, size, width) < 0) { bad = engine_nomem(e); break; }
         } else {
             PyObject *row = tuple_row(account, g, &r, &digests, size, width);
-            if (!row || PyList_Append(rows[which], row) < 0) { Py_XDECREF(row); goto done; }
+            if (!row || PyList_Append(rows[which], row) < 0) { Py_XDECREF(row); bad = -1; break; }
             Py_DECREF(row);
         }
     }
-    for (int k = 0; k < 2; k++) {
-        if (copy[k].n && buf_put(&copy[k], "\377\377", 2) < 0) goto done; /* the trailer */
+    for (int k = 0; k < 2 && !bad; k++)
+        if (copy[k].n && buf_put(&copy[k], "\377\377", 2) < 0) bad = engine_nomem(e); /* the trailer */
+    if (mode != M_ROWS) {
+        PyThreadState *state = e->nogil;
+        e->nogil = NULL;
+        PyEval_RestoreThread(state);
+        e->busy = 0;
+    }
+    if (bad) goto done;
+    for (int k = 0; k < 2; k++)
         out[k] = mode == M_COPY ? PyBytes_FromStringAndSize(copy[k].p ? copy[k].p : "", (Py_ssize_t)copy[k].n)
                : mode == M_ROWS ? Py_NewRef(rows[k]) : Py_NewRef(Py_None);
-    }
     PyObject *by_kind = PyDict_New();
     for (int k = 0; by_kind && k < NKINDS; k++) {
         PyObject *v = Py_BuildValue("(LLL)", tot.kind_records[k], tot.kind_count[k], (long long)tot.kind_bytes[k]);
@@ -939,11 +951,14 @@ PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds) {
                      : NULL;
     if (!out[0] || !out[1] || !totals) goto done;
     /* Rebuilding the maps costs a pass over every open group: only when something closed (reduce_logs
-     * asks after every chunk, and most chunks close nothing). */
+     * asks after every chunk, and most chunks close nothing). Stopped at the limit, windows stay. */
     int closing = tot.records > 0;
-    for (size_t i = 0; !closing && i < e->nw; i++) closing = all || e->w[i].end < cutoff;
-    if (closing && compact(e, gone, cutoff, all) < 0) { PyErr_NoMemory(); goto done; }
+    for (size_t i = 0; !closing && !stopped && i < e->nw; i++) closing = all || e->w[i].end < cutoff;
     result = PyTuple_Pack(3, out[0], out[1], totals);
+    if (result && closing && compact(e, gone, stopped ? INT64_MIN : cutoff, all && !stopped) < 0) {
+        Py_CLEAR(result);
+        PyErr_NoMemory();
+    }
 done:
     free(gone);
     for (int k = 0; k < 2; k++) free(copy[k].p), Py_XDECREF(rows[k]), Py_XDECREF(out[k]);

@@ -210,12 +210,13 @@ class Aggregator:
         """Merge stored rows (STORED_COLUMNS) into the open groups of their keys (call `keys` first)."""
         return self._engine.absorb(stored_rows)
 
-    def emit(self, mode="rows", account_id=0, cutoff=None, batch=0):
+    def emit(self, mode="rows", account_id=0, cutoff=None, batch=0, limit=0):
         """(new rows, merged rows, totals): the groups whose window ends before `cutoff` (all by default) as
         PostgreSQL COPY text ("copy"), tuples in ROW_COLUMNS order ("rows") or nothing ("stats"); merged
         rows are those of groups a stored row was absorbed into. `batch` (a LogBatch id) is added to each
-        row's batches: where its lines can be read again."""
-        return self._engine.emit(mode, account_id, cutoff, batch)
+        row's batches: where its lines can be read again. With `limit`, at most that many rows leave at a
+        time (the others stay open for the next call)."""
+        return self._engine.emit(mode, account_id, cutoff, batch, limit)
 
     def close(self):
         """Every open aggregate as a dict (ROW_COLUMNS); the aggregator is empty afterwards."""

@@ -33,6 +33,12 @@ from storage_logs.models import (
 )
 
 TAIL_BYTES = 64
+EMIT_ROWS = 20_000  # rows the engine closes at a time: memory stays flat however many groups a batch has
+MERGED_BYTES = 64 * 1024 * 1024  # merged rows held before they are written
+ROW_BYTES = 400  # about what a row of tuples holds, to count SQLite's merged rows against MERGED_BYTES
+# PostgreSQL's binary COPY framing (the engine writes it around each chunk of rows)
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+COPY_TRAILER = b"\xff\xff"
 
 # The statements, built from the model's own names only (never from data).
 _TABLE = LogAggregate._meta.db_table
@@ -149,9 +155,7 @@ def store(batch, aggregator, known_until, figures):
         _check_checkpoints(batch)
         known_until = _check_repeats(batch, aggregator, known_until)
         aggregator.absorb(_stored_rows(batch.account_id, aggregator.keys()))
-        mode = "copy" if connection.vendor == "postgresql" else "rows"
-        new, merged, totals = aggregator.emit(mode, batch.account_id, batch=_record(batch).pk)
-        _write(new, merged)
+        totals = _emit_and_write(aggregator, batch.account_id, _record(batch).pk)
         digests = aggregator.take_fresh()
         if digests:
             seen = SeenRequests.objects.create(account_id=batch.account_id, hour=batch.hour, digests=digests)
@@ -171,11 +175,7 @@ def save(account_id, aggregator):
     with transaction.atomic():
         lock(account_id)
         aggregator.absorb(_stored_rows(account_id, aggregator.keys()))
-        new, merged, totals = aggregator.emit(
-            "copy" if connection.vendor == "postgresql" else "rows", account_id
-        )
-        _write(new, merged)
-    return totals
+        return _emit_and_write(aggregator, account_id)
 
 
 def _no_wait_for_flush():
@@ -247,26 +247,106 @@ def _stored_rows(account_id, keys):
                 for row in cursor.fetchall()]  # fmt: skip
 
 
-def _write(new, merged):
-    """New rows go in as they are (under the account's lock nobody else stores this account's groups);
-    merged rows overwrite their stored row."""
-    sql = SQL[connection.vendor]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            if new:
-                with cursor.cursor.copy(sql["copy_new"]) as copy:
-                    copy.write(new)
-            if merged:
-                cursor.execute(sql["rows_table"])
-                cursor.execute(sql["clear_rows"])
-                with cursor.cursor.copy(sql["copy_rows"]) as copy:
-                    copy.write(merged)
-                cursor.execute(sql["update"])
-        else:
-            if new:
-                cursor.executemany(sql["insert"], new)
-            if merged:
-                cursor.executemany(sql["update"], [[row[i] for i in _SQLITE_UPDATE_ORDER] for row in merged])
+def _emit_and_write(aggregator, account_id, batch_id=0):
+    """Every open group leaves the engine, EMIT_ROWS at a time, and is written; returns the totals.
+
+    New rows go in as they are (under the account's lock nobody else stores this account's groups), on
+    PostgreSQL through one binary COPY that the server works on while the engine closes the next rows
+    (the engine runs without the GIL). Rows that absorbed a stored row overwrite it: they wait, up to
+    MERGED_BYTES, and go in together (_write_merged)."""
+    pg = connection.vendor == "postgresql"
+    totals, merged, held = None, [], 0
+    with connection.cursor() as cursor, _CopyStream(cursor) as copy:
+        while True:
+            new, more, part = aggregator.emit(
+                "copy" if pg else "rows", account_id, batch=batch_id, limit=EMIT_ROWS
+            )
+            totals = _add_totals(totals, part)
+            if pg:
+                copy.write(new)
+            elif new:
+                cursor.executemany(SQL["sqlite"]["insert"], new)
+            if more:
+                merged.append(more)
+                held += len(more) if pg else len(more) * ROW_BYTES
+            last = part["records"] < EMIT_ROWS
+            if merged and (last or held >= MERGED_BYTES):
+                if pg:
+                    copy.close()
+                _write_merged(cursor, merged)
+                merged, held = [], 0
+            if last:
+                break
+    return totals
+
+
+class _CopyStream:
+    """One binary COPY of new rows fed with the engine's chunks, each of which carries its own header
+    and trailer (COPY_HEADER, COPY_TRAILER); opened at the first rows, closed (and reopened at the next
+    rows) when merged rows must be written on the same connection."""
+
+    def __init__(self, cursor):
+        self.cursor, self.copy, self.context = cursor, None, None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if error is None:
+            self.close()
+        elif self.copy is not None:  # the server drops the rows sent (and the transaction rolls back)
+            context, self.copy, self.context = self.context, None, None
+            context.__exit__(kind, error, trace)
+
+    def write(self, data):
+        if not data:
+            return
+        if not data.startswith(COPY_HEADER) or not data.endswith(COPY_TRAILER):
+            raise ValueError("the engine's COPY data lost its header or trailer")
+        with memoryview(data) as view:
+            if self.copy is None:
+                self.context = self.cursor.cursor.copy(SQL["postgresql"]["copy_new"])
+                self.copy = self.context.__enter__()
+                self.copy.write(view[: -len(COPY_TRAILER)])
+            else:
+                self.copy.write(view[len(COPY_HEADER) : -len(COPY_TRAILER)])
+
+    def close(self):
+        if self.copy is not None:
+            self.copy.write(COPY_TRAILER)
+            context, self.copy, self.context = self.context, None, None
+            context.__exit__(None, None, None)
+
+
+def _write_merged(cursor, merged):
+    """Rows that absorbed a stored row (the engine's chunks) overwrite it: PostgreSQL copies them into a
+    temporary table and updates from it in one statement; SQLite updates row by row."""
+    if connection.vendor == "postgresql":
+        cursor.execute(SQL["postgresql"]["rows_table"])
+        cursor.execute(SQL["postgresql"]["clear_rows"])
+        with cursor.cursor.copy(SQL["postgresql"]["copy_rows"]) as copy:
+            for i, data in enumerate(merged):
+                with memoryview(data) as view:
+                    start = 0 if i == 0 else len(COPY_HEADER)
+                    end = len(data) if i == len(merged) - 1 else len(data) - len(COPY_TRAILER)
+                    copy.write(view[start:end])
+        cursor.execute(SQL["postgresql"]["update"])
+    else:
+        for rows in merged:
+            ordered = [[row[i] for i in _SQLITE_UPDATE_ORDER] for row in rows]
+            cursor.executemany(SQL["sqlite"]["update"], ordered)
+
+
+def _add_totals(totals, part):
+    """The engine's totals of two emits, added."""
+    if totals is None:
+        return part
+    out = {key: totals[key] + part[key] for key in totals if key != "by_kind"}
+    out["by_kind"] = {
+        kind: tuple(a + b for a, b in zip(totals["by_kind"][kind], part["by_kind"][kind], strict=True))
+        for kind in totals["by_kind"]
+    }
+    return out
 
 
 def _advance(batch):

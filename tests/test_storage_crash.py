@@ -47,7 +47,7 @@ if sys.argv[1] == "dump":
 # The test's own instruments: Azurite's key (production asks ARM), and a pause after each stored batch.
 tasks.account_access = lambda account: blobs.BlobAccess(account.blob_endpoint, account.name,
                                                         os.environ["KEY"])
-stored, write = store.store, store._write
+stored, write = store.store, store._write_merged
 
 def paced(*args):
     result = stored(*args)
@@ -55,13 +55,13 @@ def paced(*args):
     time.sleep(float(os.environ["PAUSE"]))
     return result
 
-def merging(new, merged):
-    if merged:  # stored rows were read and merged in; the batch's rows are about to be written
-        print("merging", flush=True)
-        time.sleep(float(os.environ["PAUSE"]))
-    return write(new, merged)
+def merging(cursor, merged):
+    # stored rows were read and merged in; the batch's new rows are written, its merged rows about to be
+    print("merging", flush=True)
+    time.sleep(float(os.environ["PAUSE"]))
+    return write(cursor, merged)
 
-store.store, store._write = paced, merging
+store.store, store._write_merged = paced, merging
 tasks.ingest_account_hour(account.id, os.environ["HOUR"])
 print("done", flush=True)
 """

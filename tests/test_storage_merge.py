@@ -93,3 +93,51 @@ def test_distinct_objects_stay_exact_when_a_group_has_more_objects_than_samples(
     # a, b, c, d, then d again and e: five objects, though each batch kept only three samples
     assert (row.count, row.distinct_objects) == (6, 5)
     assert row.sample_objects == ["data/a", "data/b", "data/c"]
+
+
+@pytest.mark.django_db
+def test_rows_written_a_few_at_a_time_with_merges_between_are_the_rows_written_at_once(azurite, monkeypatch):
+    """The engine hands rows over in chunks (new rows streamed, merged rows held and written apart): with
+    chunks of two rows and merged rows written as soon as they come, the stored rows are the same."""
+    from storage_logs import store
+
+    def stored_rows():
+        return sorted(
+            LogAggregate.objects.filter(account=account).values_list(
+                "window_start", "object_key", "count", "request_bytes", "distinct_objects", "status_counts"
+            )
+        )
+
+    def ingest_both_hours():
+        writes = [write_line(first, f"r-{o}", 10 + i, o) for i, o in enumerate("abcde")]
+        upload(account, azurite, first, writes)
+        ingest_account_hour(account.id, first.isoformat())
+        upload(account, azurite, second, [write_line(second, f"s-{o}", 7, o) for o in "cdefgh"])
+        ingest_account_hour(account.id, second.isoformat())
+
+    account, _ = make_account("ascmonlogs1", azurite)
+    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    ingest_both_hours()
+    at_once = stored_rows()
+    LogAggregate.objects.filter(account=account).delete()
+    account.delete()
+    from storage_logs.models import BlobCheckpoint, SeenRequests
+
+    assert not BlobCheckpoint.objects.exists() and not SeenRequests.objects.exists()
+    monkeypatch.setattr(store, "EMIT_ROWS", 2)
+    monkeypatch.setattr(store, "MERGED_BYTES", 1)
+    account, _ = make_account("ascmonlogs1", azurite)
+    ingest_both_hours()
+    assert stored_rows() == at_once
+    assert len(at_once) == 8 and sum(row[2] for row in at_once) == 11
+
+
+@pytest.mark.django_db
+def test_deleting_a_device_deletes_its_aggregates(azurite):
+    """Aggregates keep no database constraint to their account: deleting still takes them along."""
+    account, _ = make_account("ascmonlogs1", azurite)
+    upload(account, azurite, DAY, [write_line(DAY, "r-1", 10)])
+    ingest_account_hour(account.id, DAY.isoformat())
+    assert LogAggregate.objects.filter(account=account).count() == 1
+    account.device.delete()
+    assert not LogAggregate.objects.exists()
