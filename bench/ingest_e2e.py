@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HOUR = timedelta(hours=1)
+PROFILE = None  # --profile
 BUSY_HOUR = datetime(2026, 5, 5, 10, tzinfo=UTC)
 TENANT_END = datetime(2026, 5, 20, tzinfo=UTC)
 KEY = "YXNjbW9uLWJlbmNoLWtleS1ub3QtYS1zZWNyZXQtMDAwMDA="
@@ -204,6 +205,14 @@ def ingest_child(args):
                 logging_read=classic, logging_write=classic, logging_delete=classic, diagnostic_logs=monitor,
             )  # fmt: skip
     runs = []
+    server = _server_cpu()
+    cpu = _own_cpu()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     for attempt in ("first", "rerun"):
         started = time.perf_counter()
         for name, hour in hours:
@@ -211,13 +220,47 @@ def ingest_child(args):
         runs.append(time.perf_counter() - started)
         if attempt == "first":
             first_timers = dict(timers)
+            cpu, server = _own_cpu() - cpu, server()
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
     volumes = DailyVolume.objects.all()
     print(json.dumps({
         "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(hours),
+        "cpu_seconds": cpu, "server_cpu_seconds": server,
         "lines": sum(v.raw_lines for v in volumes), "raw_bytes": sum(v.raw_bytes for v in volumes),
         "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))  # fmt: skip
+
+
+def _own_cpu():
+    """CPU seconds of this process, all its threads (the download thread included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu():
+    """A function giving the CPU seconds the database server process of this connection used since now
+    (PostgreSQL on this machine: its backend's /proc entry; SQLite runs in this process: None)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    before = used()
+    return lambda: None if before is None else used() - before
 
 
 def _time(owner, name, timers, key):
@@ -272,6 +315,8 @@ def run_ingest(database, out, service, accounts, folder):
         env["DATABASE_URL"] = f"sqlite:///{path}"
     command = [sys.executable, __file__, "--child", "--data", str(out), "--azurite",
                f"http://127.0.0.1:{service.port}", "--accounts", accounts]  # fmt: skip
+    if PROFILE and "," in accounts:  # the main run only
+        command += ["--profile", str(Path(PROFILE).resolve().with_suffix(f".{database}.prof"))]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True), (database, env)
 
 
@@ -357,6 +402,12 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True):
             print(f"      download thread {t['download']:.2f} s (overlaps), listing {t['list']:.2f} s, "
                   f"parse + aggregate {t['parse']:.2f} s, merge + commit {t['store']:.2f} s; "
                   f"rerun with nothing new {r['rerun_seconds']:.2f} s")  # fmt: skip
+            per_million = 1e6 / max(1, r["lines"])
+            server = r["server_cpu_seconds"]
+            print(f"      CPU per million lines (load on the machine cannot stretch these): worker "
+                  f"{r['cpu_seconds'] * per_million:.1f} s"
+                  + (f", database server {server * per_million:.1f} s" if server is not None else "")
+                  + f"; {r['rows'] / r['seconds']:,.0f} rows stored/s")  # fmt: skip
             if rss and name == "busy-lake":
                 small = finish(run_ingest(database, out, service, accounts[0], folder))
                 print(f"      peak RSS: {small['peak_rss_mb']:.0f} MB for {small['lines']:,} lines, "
@@ -382,6 +433,11 @@ def main(argv=None):
     parser.add_argument("--dir", default=str(ROOT / "var" / "bench"))
     parser.add_argument("--workload", choices=("both", "busy-lake", "default-tenant"), default="both")
     parser.add_argument("--smoke", action="store_true", help="a small run on SQLite (for the test suite)")
+    parser.add_argument(
+        "--profile",
+        help="cProfile the first ingest run of each database into this file "
+        "(suffixed .postgresql.prof / .sqlite.prof); read it with python -m pstats",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--azurite", help=argparse.SUPPRESS)
     parser.add_argument("--accounts", help=argparse.SUPPRESS)
@@ -390,6 +446,8 @@ def main(argv=None):
     if args.child:
         return ingest_child(args)
     _django()
+    global PROFILE
+    PROFILE = args.profile
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     if args.smoke:

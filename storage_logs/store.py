@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from storage_logs import billing
-from storage_logs.aggregate import LATENESS, ROW_COLUMNS, STORED_COLUMNS
+from storage_logs.aggregate import LATENESS, ROW_COLUMNS, STORED_COLUMNS, engine
 from storage_logs.models import (
     AccountIngest,
     BlobCheckpoint,
@@ -131,7 +131,7 @@ class Batch:
         held.lines += lines
         held.tail = (held.tail + bytes(data[-TAIL_BYTES:]))[-TAIL_BYTES:]
         self.raw_bytes += len(data)
-        self.billable_bytes += billing.raw_billed(data, lines, is_json)
+        self.billable_bytes += billing.raw_billed(data, lines, is_json, engine().syntax_bytes)
         self.lines += lines
 
     @property

@@ -304,6 +304,17 @@ def test_engines_feed_in_parallel_threads_and_one_engine_refuses_a_second_caller
     assert sorted(aggregator.close(), key=repr) == expected
 
 
+def test_the_engines_count_of_separators_and_quotes_is_pythons():
+    from storage_logs import billing
+    from storage_logs.aggregate import engine
+
+    data = simulated_lines() + b'x;"y";\xff"\n'
+    assert engine().syntax_bytes(data) == data.count(b";") + data.count(b'"') > 0
+    lines = data.count(b"\n")
+    in_c = billing.raw_billed(data, lines, False, engine().syntax_bytes)
+    assert in_c == billing.raw_billed(data, lines, False)
+
+
 def test_a_failure_while_closing_groups_changes_nothing_and_leaks_nothing():
     data = simulated_lines()
     expected, _, _ = by_engine(data)
