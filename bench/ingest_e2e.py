@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 HOUR = timedelta(hours=1)
 PROFILE = None  # --profile
+DUCK_CPU = {}  # threads -> CPU seconds of DuckDB's last run
 BUSY_HOUR = datetime(2026, 5, 5, 10, tzinfo=UTC)
 TENANT_END = datetime(2026, 5, 20, tzinfo=UTC)
 KEY = "YXNjbW9uLWJlbmNoLWtleS1ub3QtYS1zZWNyZXQtMDAwMDA="
@@ -343,8 +344,9 @@ def _psql(sql):
 def reduce_run(files):
     from storage_logs.reduce import reduce_paths
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _own_cpu()
     result = reduce_paths(files, workers=1)
+    result["cpu_seconds"] = _own_cpu() - cpu
     return time.perf_counter() - started, result
 
 
@@ -358,8 +360,9 @@ def duckdb_run(out, threads):
     columns = "{" + ", ".join(f"'{c}': '{types.get(c, 'VARCHAR')}'" for c in CLEAN_COLUMNS) + "}"
     connection = duckdb.connect()
     connection.execute(f"SET threads = {threads}")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _own_cpu()
     records, lines = connection.execute(DUCKDB.format(files=out / "clean.csv", columns=columns)).fetchone()
+    DUCK_CPU[threads] = _own_cpu() - cpu
     return time.perf_counter() - started, records, lines
 
 
@@ -384,14 +387,18 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True):
         duck_s, records, duck_lines = duckdb_run(out, 1)
         duck2_s, _, _ = duckdb_run(out, os.cpu_count() or 1)
         duck_rate = duck_lines / duck_s
+        duck_cpu = DUCK_CPU[1] * 1e6 / duck_lines
         print(f"  DuckDB read_csv+GROUP BY  {duck_s:7.2f} s  {duck_rate:17,.0f} lines/s (1 thread; "
-              f"{duck_lines / duck2_s:,.0f} with {os.cpu_count()})  {records:,} groups")  # fmt: skip
+              f"{duck_lines / duck2_s:,.0f} with {os.cpu_count()})  {records:,} groups; "
+              f"CPU {duck_cpu:.2f} s per million lines")  # fmt: skip
         for label, files in (("log lines", [e[4] for e in entries]), ("CSV twin", [str(out / "clean.csv")])):
             red_s, reduced = reduce_run(files)
             red_rate = reduced["lines"] / red_s
+            red_cpu = reduced["cpu_seconds"] * 1e6 / reduced["lines"]
             print(f"  reduce_logs on the {label:9} {red_s:6.2f} s  {red_rate:10,.0f} lines/s = "
                   f"{red_rate / duck_rate:.2f}x DuckDB  {reduced['records']:,} records, "
-                  f"reduction {reduced['reduction_pct']} %, reconciled {reduced['reconciled']}")  # fmt: skip
+                  f"reduction {reduced['reduction_pct']} %, reconciled {reduced['reconciled']}; "
+                  f"CPU {red_cpu:.2f} s per million lines = {duck_cpu / red_cpu:.2f}x DuckDB's")  # fmt: skip
         for database in databases:
             result = finish(run_ingest(database, out, service, ",".join(accounts), folder))
             line_rate = result["lines"] / result["seconds"]

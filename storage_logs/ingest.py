@@ -31,7 +31,7 @@ from storage_logs.models import AggregationPolicy, BlobCheckpoint, SeenRequests
 log = logging.getLogger(__name__)
 MONITOR_CONTAINERS = tuple(f"insights-logs-storage{kind}" for kind in ("read", "write", "delete"))
 CHUNK_BYTES = 4 * 1024 * 1024
-PREFETCH_CHUNKS = 4
+PREFETCH_CHUNKS = 16  # 64 MB: downloads go on while a batch is stored
 
 
 class ChangedBlobs(Exception):
@@ -140,7 +140,7 @@ def _read(run, account, hour, access, archive_access, policies, now, totals):
     totals["changed_blobs"] = sum(source.changed for source in planned)
     position = {(s.container, s.info.name): (s.stored, s.start) for s in planned}
     batch, seen = _new_batch(account, hour, run), _Seen(aggregator, rejects)
-    for source, data in _prefetched(_chunks(planned)):
+    for source, data in _prefetched(planned):
         key = (source.container, source.info.name)
         stored, offset = position[key]
         progress = batch.blobs.get(key) or store.BlobProgress(
@@ -187,12 +187,11 @@ def _store(batch, aggregator, known_until, seen, totals, position):
     return known_until
 
 
-def _chunks(planned):
-    """(source, whole lines) for every planned blob; a trailing partial line waits for the next run."""
-    for source in planned:
-        stream = blobs.read_blob(source.access, source.container, source.info.name, source.start)
-        for data in whole_line_chunks(stream, min(CHUNK_BYTES, settings.STORAGE_LOGS_BATCH_BYTES)):
-            yield source, data
+def _chunks(source):
+    """(source, whole lines) of one planned blob; a trailing partial line waits for the next run."""
+    stream = blobs.read_blob(source.access, source.container, source.info.name, source.start)
+    for data in whole_line_chunks(stream, min(CHUNK_BYTES, settings.STORAGE_LOGS_BATCH_BYTES)):
+        yield source, data
 
 
 def whole_line_chunks(stream, size=CHUNK_BYTES):
@@ -212,37 +211,53 @@ def whole_line_chunks(stream, size=CHUNK_BYTES):
         yield pending[:cut]
 
 
-def _prefetched(items, depth=PREFETCH_CHUNKS):
-    """Iterate `items` in a thread, `depth` ahead of the consumer (downloads overlap parsing and storing);
-    the thread's errors reach the consumer, and it stops when the consumer does."""
+def _prefetched(planned, streams=None, depth=PREFETCH_CHUNKS):
+    """(source, whole lines) of every planned blob, downloaded by `streams` threads (several blobs of the
+    hour at once: one stream through the SDK is slower than the engine), up to `depth` chunks ahead of the
+    consumer, so downloads also go on while a batch is stored. Chunks of different blobs interleave;
+    each blob's come in order. A thread's error reaches the consumer; the threads stop when it does."""
+    streams = max(1, min(streams or settings.STORAGE_LOGS_DOWNLOAD_STREAMS, len(planned)))
     handoff, stop, done = queue.Queue(maxsize=depth), threading.Event(), object()
+    pending, taking = list(reversed(planned)), threading.Lock()
+
+    def next_source():
+        with taking:
+            return pending.pop() if pending else None
 
     def produce():
         try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
+            while (source := next_source()) is not None and not stop.is_set():
+                for item in _chunks(source):
+                    while not stop.is_set():
+                        try:
+                            handoff.put(item, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
             handoff.put(done)
         except BaseException as error:  # noqa: BLE001 - handed to the consumer, which re-raises it
             handoff.put(error)
 
-    thread = threading.Thread(target=produce, name="log-download", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=produce, name="log-download", daemon=True) for _ in range(streams)]
+    for thread in threads:
+        thread.start()
     try:
-        while (item := handoff.get()) is not done:
+        finished = 0
+        while finished < streams:
+            item = handoff.get()
+            if item is done:
+                finished += 1
+                continue
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
         stop.set()
-        while thread.is_alive():
+        while any(thread.is_alive() for thread in threads):
             try:
                 handoff.get_nowait()
             except queue.Empty:
-                thread.join(0.05)
+                for thread in threads:
+                    thread.join(0.05)
