@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 HOUR = timedelta(hours=1)
 PROFILE = None  # --profile
 DUCK_CPU = {}  # threads -> CPU seconds of DuckDB's last run
+BARE_CPU = []  # CPU seconds of each bare read (this process; Azurite's own are not counted)
 BUSY_HOUR = datetime(2026, 5, 5, 10, tzinfo=UTC)
 TENANT_END = datetime(2026, 5, 20, tzinfo=UTC)
 KEY = "YXNjbW9uLWJlbmNoLWtleS1ub3QtYS1zZWNyZXQtMDAwMDA="
@@ -160,10 +161,11 @@ def bare_read(service, out):
     """Every blob of the workload read once through ascmon.azure.blobs, one stream."""
     from ascmon.azure import blobs
 
-    started, size = time.perf_counter(), 0
+    started, size, cpu = time.perf_counter(), 0, _own_cpu()
     for account, _, container, name, _ in workload(out):
         access = blobs.BlobAccess(service.endpoint(account), account, KEY)
         size += sum(len(chunk) for chunk in blobs.read_blob(access, container, name))
+    BARE_CPU.append(_own_cpu() - cpu)
     return time.perf_counter() - started, size
 
 
@@ -383,7 +385,8 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True):
         bare_s, size = bare_read(service, out)
         rate = total_lines / bare_s
         mb_s = size / bare_s / 1e6
-        print(f"  bare read (one stream)    {bare_s:7.2f} s  {mb_s:6.1f} MB/s  {rate:9,.0f} lines/s")
+        print(f"  bare read (one stream)    {bare_s:7.2f} s  {mb_s:6.1f} MB/s  {rate:9,.0f} lines/s; "
+              f"CPU {BARE_CPU[-1] * 1e6 / total_lines:.2f} s per million lines")  # fmt: skip
         duck_s, records, duck_lines = duckdb_run(out, 1)
         duck2_s, _, _ = duckdb_run(out, os.cpu_count() or 1)
         duck_rate = duck_lines / duck_s
