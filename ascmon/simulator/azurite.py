@@ -1,5 +1,6 @@
 """Start and stop an Azurite blob service on a free loopback port with the given accounts."""
 
+import ctypes
 import os
 import re
 import shutil
@@ -40,6 +41,19 @@ class Azurite:
             shutil.rmtree(self.location, ignore_errors=True)
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def ends_with_parent():
+    """In the child before it runs: Linux sends it SIGTERM when the process that started it dies, even by
+    SIGKILL, so a killed test run or demo leaves no emulator behind (elsewhere: a no-op)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def start(accounts, location=None, timeout=30):
     """accounts: {name: base64 key}. Returns a running Azurite; call `.stop()` when done."""
     owns = location is None
@@ -49,7 +63,9 @@ def start(accounts, location=None, timeout=30):
         str(BINARY), "--blobHost", "127.0.0.1", "--blobPort", "0", "--location", location, "--silent",
         "--skipApiVersionCheck", "--loose", "--disableTelemetry",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, preexec_fn=ends_with_parent
+    )
     deadline = time.monotonic() + timeout
     seen = b""
     while time.monotonic() < deadline:

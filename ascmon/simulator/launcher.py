@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ascmon.simulator import azurite
 from ascmon.simulator import scenario as scenario_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +125,9 @@ def start_arm_simulator(
         "--faults",
         json.dumps(list(faults)),
     ]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True, preexec_fn=azurite.ends_with_parent
+    )
     line = process.stdout.readline()
     if not line:
         stop_process(process)
