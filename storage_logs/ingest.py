@@ -19,6 +19,7 @@ import queue
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,10 +83,14 @@ def read_account_hour(run, account, hour, access, archive_access, now, totals):
 
 def plan(account, hour, access, archive_access):
     """The blobs to read and where from; blobs whose change cannot be read again safely raise."""
+    where = [(archive_access if is_json else access, container, prefix, is_json)
+             for container, prefix, is_json in sources(account, hour)]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=max(1, len(where))) as pool:  # up to four round trips at once
+        found = list(pool.map(lambda w: blobs.list_blobs(w[0], w[1], w[2]), where))
     listed = [
-        (archive_access if is_json else access, container, info, is_json)
-        for container, prefix, is_json in sources(account, hour)
-        for info in blobs.list_blobs(archive_access if is_json else access, container, prefix)
+        (place, container, info, is_json)
+        for (place, container, _, is_json), infos in zip(where, found, strict=True)
+        for info in infos
     ]
     names = {info.name for _, _, info, _ in listed}
     stored = BlobCheckpoint.objects.filter(account=account, name__in=names)
