@@ -45,6 +45,8 @@ def _url(spec, r):
     base = f"https://{spec.name}.blob.core.windows.net/{r.container}"
     if r.op == "ListBlobs":
         url = f"{base}?restype=container&comp=list&prefix=&maxresults=5000"
+    elif r.op in ("SetContainerACL", "GetContainerACL"):
+        url = f"{base}?restype=container&comp=acl"
     elif r.op == "PutBlock":
         url = f"{base}/{r.obj}?comp=block&blockid=YmxvY2stMDAwMDAwMDA="
     else:

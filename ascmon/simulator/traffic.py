@@ -23,6 +23,8 @@ READ_OPS = ("GetBlob", "GetBlobProperties", "ListBlobs")
 WRITE_OPS = ("PutBlob", "PutBlock", "PutBlockList", "AppendBlock", "SetBlobMetadata")
 DELETE_OPS = ("DeleteBlob",)
 KIND_OF_OP = {**dict.fromkeys(READ_OPS, "read"), **dict.fromkeys(WRITE_OPS, "write"), "DeleteBlob": "delete"}
+# Container-level operations the alert-family episodes make (ascmon/simulator/family_episodes.py).
+KIND_OF_OP.update(SetContainerACL="write", GetContainerACL="read")
 CATEGORY = {"read": "StorageRead", "write": "StorageWrite", "delete": "StorageDelete"}
 
 
