@@ -26,6 +26,7 @@ MALWARE = {
     "SHA256": "{sha256}",
     "Client IP address": "{ip}",
 }
+ENTRA = {"Authentication type": "Azure AD", "Azure AD user": "{user}"}
 ACL_CHANGE = {"Container": "{container}", "Operations types": "SetContainerACL"}
 
 # (family, alert type): the family names the episode whose lines make the alert true.
@@ -90,7 +91,7 @@ FAMILY_ALERTS = (
         "Storage.Blob_TorAnomaly", "Authenticated access from a Tor exit node",
         "Container '{container}' of '{account}' was accessed from {ip}, an active Tor exit node.",
         "High", "InitialAccess", ("T1078", "T1090"),
-        {**CLIENT, "Authentication type": "Azure AD", "Client location": "Tor exit node"},
+        {**CLIENT, **ENTRA, "Client location": "Tor exit node"},
     )),
     ("unusual_place", _storage(
         "Storage.Blob_GeoAnomaly", "Access from an unusual location to a storage account",

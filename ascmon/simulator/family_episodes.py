@@ -64,6 +64,9 @@ class FamilyEpisode:
             "blob": self.blob,
             "sha256": MALWARE_SHA256,
             "count": str(len(self.requests)),
+            "user": self.principal
+            if "@" in self.principal
+            else "N/A (Azure AD user authentication was not used)",
             "end": self.end,
         }
 
