@@ -115,3 +115,40 @@ def test_an_azure_outage_is_shown_with_a_retry(analyst_client, device, simulated
     html = activity_html(analyst_client, alert)
     assert "Azure did not answer the Activity Log query. Try again." in html
     assert "Try again</button>" in html
+
+
+def test_no_read_access_to_the_activity_log_is_a_finding_until_reader_is_granted(
+    simulated_azure, monkeypatch, cs_client
+):
+    from devices import tasks as device_tasks
+    from devices.choices import FindingKind
+    from devices.models import Subscription
+    from devices.onboarding import onboard_demo_device
+
+    monkeypatch.setattr(device_tasks, "FOLLOW_UPS", ())
+    simulated_azure.arm.deny_activity_log(simulated_azure.scenario.demo_tenant().tenant_id)
+    device = onboard_demo_device(simulated_azure.demo_tenant())
+    findings = list(device.findings.open().filter(kind=FindingKind.ACTIVITY_LOG_FORBIDDEN))
+    granted = set(
+        Subscription.objects.filter(device=device, visible=True).values_list("subscription_id", flat=True)
+    )
+    assert {f.subject for f in findings} == granted
+    assert set(
+        Subscription.objects.filter(device=device, visible=True).values_list(
+            "activity_log_readable", flat=True
+        )
+    ) == {False}
+    page = cs_client.get(reverse("devices:detail", args=[device.pk])).content.decode()
+    assert "No read access to the Activity Log of" in page
+    assert f"az role assignment create --assignee {device.client_id} --role &quot;Reader&quot;" in page
+
+    simulated_azure.arm.deny_activity_log(device.tenant_id, denied=False)
+    device_tasks.run_inventory(device.id)
+    for finding in findings:
+        finding.refresh_from_db()
+        assert finding.resolved_at is not None
+    assert set(
+        Subscription.objects.filter(device=device, visible=True).values_list(
+            "activity_log_readable", flat=True
+        )
+    ) == {True}

@@ -19,19 +19,25 @@ NOW = datetime(2026, 6, 11, 12, tzinfo=UTC)
 SEED = 5
 
 
+def ingest_episodes(account, spec, azurite, now, seed, hours=32):
+    """Upload `hours` of the account's logs up to `now`, with every family episode, and ingest each hour.
+    Returns {family: episode}."""
+    episodes = fe.family_episodes(account.name, now, seed)
+    start = now - timedelta(hours=hours)
+    access = blobs.BlobAccess(account.blob_endpoint, account.name, azurite.accounts[account.name])
+    load_account(access, spec, start, now, seed, list(episodes.values()))
+    hour = start
+    while hour < now:
+        ingest_account_hour(account.id, hour.isoformat())
+        hour += timedelta(hours=1)
+    return episodes
+
+
 @pytest.fixture
 def ingested(azurite, db):
     """(account, {family: episode}): 32 hours of the account's logs with every family episode, ingested."""
     account, spec = factories.storage_account("ascmonlogs1", blob_endpoint=azurite.endpoint("ascmonlogs1"))
-    episodes = fe.family_episodes(account.name, NOW, SEED)
-    start = NOW - timedelta(hours=32)
-    access = blobs.BlobAccess(account.blob_endpoint, account.name, azurite.accounts[account.name])
-    load_account(access, spec, start, NOW, SEED, list(episodes.values()))
-    hour = start
-    while hour < NOW:
-        ingest_account_hour(account.id, hour.isoformat())
-        hour += timedelta(hours=1)
-    return account, episodes
+    return account, ingest_episodes(account, spec, azurite, NOW, SEED)
 
 
 def page(client, alert):

@@ -5,6 +5,8 @@ Azure takes a time range and at most one of caller / resourceUri / resourceGroup
 in `$filter`; so the principal's activity and the account's control-plane actions are two calls.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from azure.mgmt.monitor import MonitorManagementClient
 
 from ascmon.azure._arm import cached_client, client_options, credential
@@ -71,10 +73,10 @@ def list_events(tenant, subscription_id, start, end, *, caller="", resource_id="
 
 
 @azure_errors
-def can_read(tenant, subscription_id, now):
-    """True when the app may read the subscription's Activity Log (one call for the last minute)."""
-    from datetime import timedelta
-
+def can_read(tenant, subscription_id):
+    """True when the app may read the subscription's Activity Log (one call for the last minute); raises
+    Forbidden when it may not (Reader on the subscription suffices)."""
+    now = datetime.now(UTC)
     where = f"eventTimestamp ge '{_stamp(now - timedelta(minutes=1))}' and eventTimestamp le '{_stamp(now)}'"
     next(
         iter(_client(tenant, subscription_id).activity_logs.list(filter=where, select="eventTimestamp")), None
