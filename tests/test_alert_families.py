@@ -190,3 +190,35 @@ def test_without_write_logging_the_malware_panel_says_it_cannot_tell_who_uploade
         analyst_client, factories.family_alert(account, episodes["malware"], "Storage.Blob_AM.MalwareFound")
     )
     assert "Write logging is off on storage account ascmonlogs1." in html
+
+
+FAMILY_TYPES = (
+    ("malware", "Storage.Blob_AM.MalwareFound"),
+    ("sas", "Storage.Blob_AccountSas.UnusualExternalAccess"),
+    ("public", "Storage.Blob_AnonymousAccessAnomaly"),
+    ("deletion", "Storage.Blob_DeletionAnomaly"),
+    ("unusual_place", "Storage.Blob_GeoAnomaly"),
+    ("application", "Storage.Blob_ApplicationAnomaly"),
+)
+
+
+@pytest.mark.django_db
+def test_each_family_page_makes_the_same_number_of_queries_for_two_or_four_days_of_logs(analyst_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.test_decision_support import NOW as THEN
+    from tests.test_decision_support import SEED as SEED_THEN
+    from tests.test_decision_support import ingest_generated_logs, make_device
+
+    counts = {}
+    for days, name in ((2, "Short"), (4, "Long")):
+        device, account, spec = make_device(name)
+        episodes = fe.family_episodes(spec.name, THEN, SEED_THEN)
+        ingest_generated_logs(account, spec, list(episodes.values()), days=days)
+        for family, alert_type in FAMILY_TYPES:
+            alert = factories.family_alert(account, episodes[family], alert_type)
+            with CaptureQueriesContext(connection) as queries:
+                assert 'id="evidence-summary"' in page(analyst_client, alert)
+            counts.setdefault(family, []).append(len(queries))
+    assert all(short == long for short, long in counts.values()), counts
