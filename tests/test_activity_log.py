@@ -152,3 +152,12 @@ def test_no_read_access_to_the_activity_log_is_a_finding_until_reader_is_granted
             "activity_log_readable", flat=True
         )
     ) == {True}
+
+
+def test_the_simulator_refuses_filters_azure_refuses():
+    from ascmon.simulator.activity_log import parse_filter
+
+    time = "eventTimestamp ge '2026-12-01T00:00:00Z' and eventTimestamp le '2026-12-02T00:00:00Z'"
+    assert parse_filter(f"{time} and caller eq 'alice@contoso.example'")
+    assert parse_filter("caller eq 'alice@contoso.example'") is None  # no time range
+    assert parse_filter(f"{time} and resourceUri eq '/x' and resourceGroupName eq 'rg'") is None

@@ -1,8 +1,8 @@
 """The Azure Activity Log of a subscription: who did what on the control plane (azure-mgmt-monitor 6.x,
 `activity_logs.list`, api-version 2015-04-01). Free, kept 90 days, readable with Reader.
 
-Azure takes a time range and at most one of caller / resourceUri / resourceGroupName / resourceProvider
-in `$filter`; so the principal's activity and the account's control-plane actions are two calls.
+`$filter` takes a time range, a caller, and at most one resource scope (docs/azure-formats.md §10): the
+principal's activity anywhere in the subscription and everything on the account are two calls.
 """
 
 from datetime import UTC, datetime, timedelta

@@ -18,6 +18,7 @@ FILTER_TERM = re.compile(
     r"(?P<op>ge|le|eq)\s+'(?P<value>[^']*)'",
     re.IGNORECASE,
 )
+SCOPES = ("resourceuri", "resourcegroupname", "resourceprovider", "correlationid")
 LABELS = {
     f"{ACCOUNT_OPS}/listKeys/action": "List Storage Account Keys",
     f"{ACCOUNT_OPS}/listAccountSas/action": "List Storage Account SAS",
@@ -260,8 +261,11 @@ def matches(event_json, terms):
 
 
 def parse_filter(text):
-    """[(field lower-cased, op, value)], or None when Azure would refuse the filter (no time range)."""
+    """[(field lower-cased, op, value)], or None when Azure would refuse the filter (docs/azure-formats.md
+    §10: a time range, a caller, at most one resource scope)."""
     terms = [(m["field"].lower(), m["op"].lower(), m["value"]) for m in FILTER_TERM.finditer(text or "")]
     if not any(name == "eventtimestamp" and op == "ge" for name, op, _ in terms):
+        return None
+    if sum(name in SCOPES for name, _, _ in terms) > 1:  # one resource scope at most, as Azure insists
         return None
     return terms
