@@ -83,163 +83,70 @@ def scenario_events(scenario):
     return out
 
 
+OPS = ACCOUNT_OPS + "/"
+VM = "{sub}/resourceGroups/rg-workload/providers/Microsoft.Compute/virtualMachines/vm-jump-01"
+DEPLOYMENT = "{sub}/resourceGroups/rg-workload/providers/Microsoft.Resources/deployments/miner"
+ROLE = "{account}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
+BLOB_SERVICE = "{account}/blobServices/default"
+DIAGNOSTIC = BLOB_SERVICE + "/providers/microsoft.insights/diagnosticSettings/archive-to-storage"
+MALLORY = "mallory@contoso.example"
+# Per family: (minutes from the episode's start, caller ("": the episode's principal), operation, resource
+# (a template), IP ("": the episode's), status, properties).
+STEPS = {
+    "exfiltration": (
+        (-50, MALLORY, OPS + "listAccountSas/action", "{account}", "", "Succeeded", {}),
+        (-45, MALLORY, OPS + "listServiceSas/action", "{account}", "", "Succeeded", {}),
+    ),
+    "malware": (
+        (-20, "", "Microsoft.Authorization/roleAssignments/write", ROLE, "", "Succeeded",
+         {"requestbody": '{"roleDefinitionId": "Storage Blob Data Contributor"}'}),
+        (-15, "", OPS + "write", "{account}", "", "Succeeded",
+         {"message": "networkAcls.defaultAction: Deny -> Allow"}),
+        (40, "", "Microsoft.Compute/virtualMachines/write", VM, "", "Succeeded", {}),
+    ),
+    "public": (
+        (-3, "", OPS + "write", "{account}", "203.0.113.40", "Succeeded",
+         {"message": "allowBlobPublicAccess: false -> true"}),
+        (-1, "", OPS + "blobServices/containers/write", BLOB_SERVICE + "/containers/{container}",
+         "203.0.113.40", "Succeeded", {"message": "publicAccess: None -> Container"}),
+    ),
+    "sas": (
+        (-420, "svc-exports@contoso.example", OPS + "listAccountSas/action", "{account}", "10.20.1.9",
+         "Succeeded", {}),
+    ),
+    "deletion": (
+        (-30, MALLORY, OPS + "listKeys/action", "{account}", "", "Succeeded", {}),
+        (-25, MALLORY, OPS + "blobServices/write", BLOB_SERVICE, "", "Succeeded",
+         {"message": "deleteRetentionPolicy.enabled: true -> false"}),
+        (-24, MALLORY, "Microsoft.Insights/diagnosticSettings/delete", DIAGNOSTIC, "", "Succeeded", {}),
+    ),
+    "unusual_place": (
+        (-6, "", OPS + "listKeys/action", "{account}", "", "Failed", {"statusMessage": HOSTILE}),
+        (20, "", "Microsoft.Resources/deployments/write", DEPLOYMENT, "", "Succeeded", {}),
+    ),
+}  # fmt: skip
+
+
 def account_events(sub_id, account_id, episodes, ascmon_app):
-    """The events around each episode on one storage account (exfiltration and the family episodes)."""
-    sub = f"/subscriptions/{sub_id}"
-    vm = f"{sub}/resourceGroups/rg-workload/providers/Microsoft.Compute/virtualMachines/vm-jump-01"
+    """The events around each episode on one storage account (STEPS), and ascmon's own key listing."""
     events = []
     for episode in episodes:
-        family = getattr(episode, "family", "exfiltration")
-        start, ip = episode.start, episode.ip
-        if family == "exfiltration":
-            who = "mallory@contoso.example"
-            events += [
-                event(
-                    sub_id,
-                    start - timedelta(minutes=50),
-                    who,
-                    f"{ACCOUNT_OPS}/listAccountSas/action",
-                    account_id,
-                    ip,
-                ),
-                event(
-                    sub_id,
-                    start - timedelta(minutes=45),
-                    who,
-                    f"{ACCOUNT_OPS}/listServiceSas/action",
-                    account_id,
-                    ip,
-                ),
-            ]
-        elif family == "malware":
-            who = episode.principal
-            assignment = uuid.uuid5(uuid.NAMESPACE_URL, who)
-            role = f"{account_id}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
-            events += [
-                event(
-                    sub_id,
-                    start - timedelta(minutes=20),
-                    who,
-                    "Microsoft.Authorization/roleAssignments/write",
-                    role,
-                    ip,
-                    properties={"requestbody": '{"roleDefinitionId": "Storage Blob Data Contributor"}'},
-                ),
-                event(
-                    sub_id,
-                    start - timedelta(minutes=15),
-                    who,
-                    f"{ACCOUNT_OPS}/write",
-                    account_id,
-                    ip,
-                    properties={"message": "networkAcls.defaultAction: Deny -> Allow"},
-                ),
-                event(
-                    sub_id,
-                    start + timedelta(minutes=40),
-                    who,
-                    "Microsoft.Compute/virtualMachines/write",
-                    vm,
-                    ip,
-                ),
-            ]
-        elif family == "public":
-            who = episode.principal
-            container = f"{account_id}/blobServices/default/containers/{episode.container}"
-            events += [
-                event(
-                    sub_id,
-                    start - timedelta(minutes=3),
-                    who,
-                    f"{ACCOUNT_OPS}/write",
-                    account_id,
-                    "203.0.113.40",
-                    properties={"message": "allowBlobPublicAccess: false -> true"},
-                ),
-                event(
-                    sub_id,
-                    start - timedelta(minutes=1),
-                    who,
-                    f"{ACCOUNT_OPS}/blobServices/containers/write",
-                    container,
-                    "203.0.113.40",
-                    properties={"message": "publicAccess: None -> Container"},
-                ),
-            ]
-        elif family == "sas":
-            events.append(
-                event(
-                    sub_id,
-                    start - timedelta(hours=7),
-                    "svc-exports@contoso.example",
-                    f"{ACCOUNT_OPS}/listAccountSas/action",
-                    account_id,
-                    "10.20.1.9",
-                )
+        for minutes, caller, operation, resource, ip, status, properties in STEPS.get(
+            getattr(episode, "family", "exfiltration"), ()
+        ):
+            who = caller or episode.principal
+            target = resource.format(
+                sub=f"/subscriptions/{sub_id}",
+                account=account_id,
+                container=episode.container,
+                assignment=uuid.uuid5(uuid.NAMESPACE_URL, who),
             )
-        elif family == "deletion":
-            who, diag = "mallory@contoso.example", f"{account_id}/blobServices/default"
-            events += [
-                event(
-                    sub_id,
-                    start - timedelta(minutes=30),
-                    who,
-                    f"{ACCOUNT_OPS}/listKeys/action",
-                    account_id,
-                    ip,
-                ),
-                event(
-                    sub_id,
-                    start - timedelta(minutes=25),
-                    who,
-                    f"{ACCOUNT_OPS}/blobServices/write",
-                    diag,
-                    ip,
-                    properties={"message": "deleteRetentionPolicy.enabled: true -> false"},
-                ),
-                event(
-                    sub_id,
-                    start - timedelta(minutes=24),
-                    who,
-                    "Microsoft.Insights/diagnosticSettings/delete",
-                    f"{diag}/providers/microsoft.insights/diagnosticSettings/archive-to-storage",
-                    ip,
-                ),
-            ]
-        elif family == "unusual_place":
-            who = episode.principal
-            events += [
-                event(
-                    sub_id,
-                    start - timedelta(minutes=6),
-                    who,
-                    f"{ACCOUNT_OPS}/listKeys/action",
-                    account_id,
-                    ip,
-                    status="Failed",
-                    properties={"statusMessage": HOSTILE},
-                ),
-                event(
-                    sub_id,
-                    start + timedelta(minutes=20),
-                    who,
-                    "Microsoft.Resources/deployments/write",
-                    f"{sub}/resourceGroups/rg-workload/providers/Microsoft.Resources/deployments/miner",
-                    ip,
-                ),
-            ]
-    first = min(e.start for e in episodes)
-    for hours in range(0, 48, 6):  # ascmon itself lists the key to read the logs
-        events.append(
-            event(
-                sub_id,
-                first - timedelta(hours=12) + timedelta(hours=hours),
-                ascmon_app,
-                f"{ACCOUNT_OPS}/listKeys/action",
-                account_id,
-                "20.50.2.10",
-            )
-        )
+            when = episode.start + timedelta(minutes=minutes)
+            events.append(event(sub_id, when, who, operation, target, ip or episode.ip, status, properties))
+    when, last = min(e.start for e in episodes) - timedelta(hours=12), max(e.end for e in episodes)
+    while when < last:  # ascmon itself lists the key every few hours to read the logs
+        events.append(event(sub_id, when, ascmon_app, OPS + "listKeys/action", account_id, "20.50.2.10"))
+        when += timedelta(hours=6)
     return events
 
 
