@@ -1,6 +1,6 @@
 from django.urls import path
 
-from alerts import bulk, export, groups, views
+from alerts import activity, bulk, export, groups, views
 
 app_name = "alerts"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/triage/", views.triage, name="triage"),
     path("<int:pk>/comments/", views.add_comment, name="comment"),
     path("<int:pk>/portal/", views.open_in_portal, name="portal"),
+    path("<int:pk>/activity/", activity.alert_activity, name="activity"),
     path("pivots/", views.pivot_metrics, name="pivots"),
     path("polls/", views.poll_runs, name="polls"),
 ]

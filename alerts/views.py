@@ -19,6 +19,7 @@ from alerts.normalize import SEVERITIES
 from ascmon.roles import ANALYST, role_required
 from ascmon.sorting import sort_links
 from storage_logs.context import context_for
+from storage_logs.families import evidence_for
 
 PAGE_SIZE = 50
 MITRE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
@@ -122,6 +123,7 @@ def detail_context(alert, triage_form=None, comment_form=None):
         "typed_rows": typed_rows(details.typed_properties),
         "mitre": [(t, mitre_url(t)) for t in alert.techniques + alert.sub_techniques],
         "usual": context_for(alert, labels) if alert.is_storage_anomaly else None,
+        "evidence": evidence_for(alert, labels) if alert.is_storage_anomaly else None,
     }
 
 

@@ -40,6 +40,7 @@ class SubscriptionSeen:
     resources: dict | None = None
     pricings: list | None = None
     alerts_forbidden: bool | None = None
+    activity_forbidden: bool | None = None  # the Activity Log (ascmon/azure/activity.py)
 
 
 @dataclass
@@ -81,6 +82,7 @@ def evaluate(seen, baseline_days):
         *missing_subscriptions(seen),
         *disabled_subscriptions(seen),
         *alerts_forbidden(seen),
+        *activity_forbidden(seen),
         *defender_coverage(seen),
         *storage_logging(seen, baseline_days),
     ]
@@ -105,6 +107,13 @@ def alerts_forbidden(seen):
         if sub.alerts_forbidden:
             facts = (("name", sub.display_name),)
             yield Found(FindingKind.ALERTS_FORBIDDEN, sub.subscription_id, sub.subscription_id, facts)
+
+
+def activity_forbidden(seen):
+    for sub in seen.subscriptions:
+        if sub.activity_forbidden:
+            facts = (("name", sub.display_name),)
+            yield Found(FindingKind.ACTIVITY_LOG_FORBIDDEN, sub.subscription_id, sub.subscription_id, facts)
 
 
 def defender_coverage(seen):

@@ -27,6 +27,7 @@ class FindingKind(models.TextChoices):
     RETENTION_TOO_SHORT = "retention_too_short", "Log retention too short"
     DATA_STALE = "data_stale", "Data stale"
     LOG_HOURS_LOST = "log_hours_lost", "Storage log hours lost"
+    ACTIVITY_LOG_FORBIDDEN = "activity_log_forbidden", "No read access to the Activity Log"
 
 
 KIND_SEVERITY = {
@@ -40,6 +41,7 @@ KIND_SEVERITY = {
     FindingKind.RETENTION_TOO_SHORT: Severity.LOW,
     FindingKind.DATA_STALE: Severity.MEDIUM,
     FindingKind.LOG_HOURS_LOST: Severity.MEDIUM,
+    FindingKind.ACTIVITY_LOG_FORBIDDEN: Severity.MEDIUM,
 }
 
 

@@ -95,6 +95,26 @@ def alerts_forbidden(found, device, baseline_days):
     )
 
 
+def activity_log_forbidden(found, device, baseline_days):
+    sub = found.subscription_id
+    return Advice(
+        title=f"No read access to the Activity Log of {_sub_label(found)}",
+        explanation=(
+            "Azure answered 403 Forbidden when ascmon read the subscription's Activity Log: the app "
+            "registration lacks the Reader role there. Alert pages cannot show what a principal did outside "
+            "storage (keys listed, SAS made, roles assigned, logging turned off) around an alert."
+        ),
+        portal=(
+            f"Subscriptions › {sub} › Access control (IAM) › Add role assignment › Reader "
+            f"› assign to the app {device.client_id}."
+        ),
+        cli=(
+            f'az role assignment create --assignee {device.client_id} --role "Reader" '
+            f"--scope /subscriptions/{sub}"
+        ),
+    )
+
+
 def defender_off(found, device, baseline_days):
     sub = found.subscription_id
     return Advice(
@@ -215,4 +235,5 @@ WRITERS = {
     FindingKind.RETENTION_TOO_SHORT: retention_too_short,
     FindingKind.DATA_STALE: data_stale,
     FindingKind.LOG_HOURS_LOST: log_hours_lost,
+    FindingKind.ACTIVITY_LOG_FORBIDDEN: activity_log_forbidden,
 }

@@ -84,6 +84,7 @@ def collect_subscription(tenant, sub, seen, calls):
     sub_id = sub.subscription_id
     sub.resources = calls.tolerate(sub_id, azure.resources.count_resources, tenant, sub_id)
     sub.alerts_forbidden = alerts_forbidden(tenant, sub_id, calls)
+    sub.activity_forbidden = forbidden(tenant, sub_id, calls, azure.activity.can_read)
     sub.pricings = calls.tolerate(sub_id, azure.security.list_pricings, tenant, sub_id)
     for account in calls.tolerate(sub_id, azure.storage.list_storage_accounts, tenant, sub_id) or ():
         seen.accounts.append(collect_account(tenant, sub_id, account, calls))
@@ -103,6 +104,22 @@ def alerts_forbidden(tenant, sub_id, calls):
     except AzureError as exc:
         calls.throttled += isinstance(exc, Throttled)
         calls.record(sub_id, azure.security.iter_alert_pages, exc)
+        calls.unsure.add(sub_id)
+        return None
+
+
+def forbidden(tenant, sub_id, calls, probe):
+    """True when `probe(tenant, sub_id)` meets 403, False when it reads, None when unknown."""
+    try:
+        calls(probe, tenant, sub_id)
+        return False
+    except Forbidden:
+        return True
+    except BadCredentials:
+        raise
+    except AzureError as exc:
+        calls.throttled += isinstance(exc, Throttled)
+        calls.record(sub_id, probe, exc)
         calls.unsure.add(sub_id)
         return None
 
@@ -154,6 +171,8 @@ def store_subscriptions(device, seen, now):
         }
         if sub.resources is not None:
             defaults["resource_total"] = sum(sub.resources.values())
+        if sub.activity_forbidden is not None:
+            defaults["activity_log_readable"] = not sub.activity_forbidden
         rows[sub.subscription_id], _ = Subscription.objects.update_or_create(
             device=device, subscription_id=sub.subscription_id, defaults=defaults
         )
@@ -229,6 +248,7 @@ def snapshot(seen):
                 "state": sub.state,
                 "resources": sub.resources,
                 "alerts_forbidden": sub.alerts_forbidden,
+                "activity_forbidden": sub.activity_forbidden,
                 "plans": None
                 if sub.pricings is None
                 else {

@@ -77,6 +77,9 @@ class Subscription(models.Model):
     visible = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     resource_total = models.PositiveIntegerField(default=0)
+    activity_log_readable = models.BooleanField(
+        null=True, blank=True, help_text="whether the app may read the Activity Log (unknown until inventory)"
+    )
 
     class Meta:
         ordering = ["device", "display_name", "subscription_id"]

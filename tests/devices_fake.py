@@ -101,6 +101,7 @@ class FakeAzure:
             list_storage_accounts=self.list_storage_accounts, get_account_key=self.get_account_key
         )
         self.monitor = SimpleNamespace(list_diagnostic_settings=self.list_diagnostic_settings)
+        self.activity = SimpleNamespace(can_read=self.can_read_activity)
         self.blobs = SimpleNamespace(
             BlobAccess=SimpleNamespace, get_logging_properties=self.get_logging_properties
         )
@@ -122,6 +123,12 @@ class FakeAzure:
     def _sub_call(self, sub_id, what):
         if (sub_id, what) in self.state["throttle"]:
             raise Throttled("429 Too Many Requests", retry_after=30, status=429)
+
+    def can_read_activity(self, tenant, sub_id):
+        self._sub_call(sub_id, "activity")
+        if sub_id in self.state.get("activity_forbidden", ()):
+            raise Forbidden("AuthorizationFailed: Microsoft.Insights/eventtypes/values/read", status=403)
+        return True
 
     def count_resources(self, tenant, sub_id):
         self._sub_call(sub_id, "resources")

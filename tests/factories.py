@@ -168,3 +168,22 @@ def exfiltration_alert(account, episode):
     }
     Ingester(account.device).ingest_page([payload])
     return Alert.objects.get(device=account.device, system_alert_id="exfil-1")
+
+
+def family_alert(account, episode, alert_type):
+    """The saved Defender alert of type `alert_type` (ascmon/simulator/family_catalog.py) that reports a
+    family `episode` on `account`, rendered as the simulator renders it."""
+    import random
+
+    from alerts.ingest import Ingester
+    from alerts.models import Alert
+    from ascmon.simulator import scenario_alerts
+    from ascmon.simulator.family_catalog import FAMILY_ALERTS
+
+    kind = next(kind for family, kind in FAMILY_ALERTS if kind.alert_type == alert_type)
+    rng = random.Random(f"family-alert:{alert_type}")
+    ctx = {**scenario_alerts._context(rng, episode.end), **episode.alert_context, "location": "Tor exit node"}
+    sub = account.subscription.subscription_id
+    payload = scenario_alerts.render(kind, sub, account.resource_id, episode.start, rng, ctx)
+    Ingester(account.device).ingest_page([payload])
+    return Alert.objects.get(device=account.device, system_alert_id=payload["properties"]["systemAlertId"])

@@ -129,3 +129,26 @@ def test_cost_pages_need_login_and_the_customer_success_role(
         client.force_login(user)
         status = client.get(url).status_code
         assert status == (200 if allowed else 403), (user.username, status)
+
+
+def test_the_activity_log_partial_needs_login_and_the_analyst_role(
+    client, analyst, customer_success, admin_user, outsider
+):
+    from alerts.ingest import Ingester
+    from alerts.models import Alert
+    from tests import factories
+
+    device = factories.device("activityaccess")
+    Ingester(device).ingest_page([factories.raw_alert(system_alert_id="activity-access")])
+    alert = Alert.objects.get(system_alert_id="activity-access")
+    Alert.objects.filter(pk=alert.pk).update(subscription_id="")  # no Azure call: the partial explains
+    url = reverse("alerts:activity", args=[alert.pk])
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for user, allowed in ((analyst, True), (admin_user, True), (customer_success, False), (outsider, False)):
+        client.force_login(user)
+        response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code == (200 if allowed else 403), (user.username, response.status_code)
+    client.force_login(analyst)
+    assert b"names no subscription" in client.get(url, headers={"HX-Request": "true"}).content

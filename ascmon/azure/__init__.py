@@ -32,6 +32,11 @@ storage.py (management plane)
 monitor.py
     list_diagnostic_settings(tenant, resource_uri) -> list[dict]
         {name, storage_account_id, workspace_id, logs: [{category, category_group, enabled, retention_days}]}
+activity.py
+    list_events(tenant, subscription_id, start, end, caller="", resource_id="") -> list[dict]
+        {time, operation, operation_label, status, sub_status, caller, resource_id, resource_group,
+         category, level, client_ip, correlation_id, event_id, action, properties}, newest first
+    can_read(tenant, subscription_id) -> True              raises Forbidden without Reader
 blobs.py (data plane)
     BlobAccess(blob_endpoint, account_name, account_key)   one per storage account; an endpoint outside
         settings.STORAGE_HOST_SUFFIXES (endpoints.py) raises UntrustedEndpoint before anything is sent

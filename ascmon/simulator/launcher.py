@@ -58,6 +58,10 @@ class ArmSimulator:
     def unfix(self, tenant_id):
         return self.control("unfix", tenant_id=tenant_id)
 
+    def deny_activity_log(self, tenant_id, denied=True):
+        """Whether the tenant's app may read the Activity Log (as if its Reader role were missing)."""
+        return self.control("deny" if denied else "allow", tenant_id=tenant_id)
+
     def advance(self, seconds):
         """Move the simulated clock: scheduled status changes and new alerts become visible."""
         return self.control("advance", seconds=seconds)

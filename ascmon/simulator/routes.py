@@ -209,6 +209,28 @@ def list_diagnostic_settings(state, signer, request, sub, rg, name):
     return Response(200, {"value": state.diagnostic_settings(spec)})
 
 
+def list_activity_log(state, signer, request, sub):
+    """ActivityLogs_List: the events passing $filter (a time range is required, as in Azure), newest first."""
+    from ascmon.simulator.activity_log import matches, parse_filter
+
+    found, error = access(state, request, sub, "Microsoft.Insights/eventtypes/values/read")
+    if error:
+        return error
+    if found.tenant_id in state.activity_denied:
+        app = request.claims["appid"]
+        message = (
+            f"The client '{app}' with object id '{app}' does not have authorization to perform action "
+            f"'Microsoft.Insights/eventtypes/values/read' over scope '/subscriptions/{sub}' or the scope is "
+            "invalid. If access was recently granted, please refresh your credentials."
+        )
+        return arm_error(403, "AuthorizationFailed", message)
+    terms = parse_filter(request.query.get("$filter", ""))
+    if terms is None:
+        return arm_error(400, "BadRequest", "The $filter must contain eventTimestamp ge '<start time>'.")
+    events = [e for e in state.activity_events(sub) if matches(e, terms)]
+    return Response(200, {"value": sorted(events, key=lambda e: e["eventTimestamp"], reverse=True)})
+
+
 # ---- control -------------------------------------------------------------------------------------------
 
 
@@ -232,6 +254,8 @@ def control(state, signer, request, action):
             from ascmon.simulator.loader import turn_logging_on
 
             turn_logging_on(state, payload["tenant_id"])
+    elif action in ("deny", "allow"):  # the Activity Log only, for the inventory's finding
+        state.deny_activity(payload["tenant_id"], denied=action == "deny")
     elif action == "token":  # a token as the credential would get it, for tests of expiry
         lifetime = int(payload.get("lifetime", 3600))
         return Response(
@@ -261,6 +285,7 @@ ROUTES = [
     ("GET", SUB + r"/providers/Microsoft\.Security/pricings/(?P<name>[^/]+)", get_pricing, True),
     ("GET", SUB + r"/providers/Microsoft\.Storage/storageAccounts", list_accounts, True),
     ("POST", ACCOUNT + r"/listKeys", list_keys, True),
+    ("GET", SUB + r"/providers/Microsoft\.Insights/eventtypes/management/values", list_activity_log, True),
     (
         "GET",
         ACCOUNT + r"/blobServices/default/providers/Microsoft\.Insights/diagnosticSettings",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ascmon.simulator import scenario_alerts
+from ascmon.simulator.family_episodes import family_episodes
 from ascmon.simulator.storage_activity import AccountLogSpec, exfiltration_episode
 
 SIZES = ("small", "default", "large")
@@ -86,6 +87,7 @@ class Scenario:
     appear_after: dict = field(default_factory=dict)  # alert id -> seconds after start
     status_changes: list = field(default_factory=list)  # (seconds after start, alert id, status)
     episode: object = None
+    family_episodes: dict = field(default_factory=dict)  # family -> FamilyEpisode (family_episodes.py)
 
     def subscription(self, subscription_id):
         return next(
@@ -96,6 +98,11 @@ class Scenario:
         return next(
             t for t in self.tenants if any(s.subscription_id == subscription_id for s in t.subscriptions)
         )
+
+    def episodes_for(self, account_name):
+        """The episodes whose lines go into one account's logs (exfiltration first)."""
+        found = [self.episode] if self.episode and self.episode.account_name == account_name else []
+        return found + [e for e in self.family_episodes.values() if e.account_name == account_name]
 
     def all_accounts(self):
         return [spec for specs in self.accounts.values() for spec in specs]
@@ -311,5 +318,6 @@ def build(seed=1, size="small", now=None, extra_alerts=0):
             scenario.pricings[sub.subscription_id] = pricings_for(sub.subscription_id, strong=index == 0)
     exfil_account = scenario.accounts[scenario.tenants[0].subscriptions[0].subscription_id][0]
     scenario.episode = exfiltration_episode(exfil_account.name, now, seed)
+    scenario.family_episodes = family_episodes(exfil_account.name, now, seed)
     scenario_alerts.generate(scenario, rng, extra_alerts)
     return scenario

@@ -6,12 +6,14 @@ has never seen, one alert with malformed properties, alerts that appear later an
 """
 
 import hashlib
+import random
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from ascmon.simulator import alert_catalog
 from ascmon.simulator.alert_catalog import CATALOG, CROSS_PRODUCT_INCIDENT, UNKNOWN_TO_ASCMON
+from ascmon.simulator.family_catalog import FAMILY_ALERTS
 
 ASC_LOCATION = "centralus"
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -229,6 +231,21 @@ def _specials(scenario, sub_id, rng, demo_sub):
     if demo_sub:
         out.append(_exfiltration(scenario, sub_id, rng))
         out.append(_malformed(scenario, sub_id, rng))
+        out.extend(_family_alerts(scenario, sub_id))
+    return out
+
+
+def _family_alerts(scenario, sub_id):
+    """Each family alert, raised on the account and in the window of the episode it reports."""
+    rng = random.Random(f"{scenario.seed}:family-alerts")  # its own draws: the other alerts stay as they were
+    out = []
+    for family, kind in FAMILY_ALERTS:
+        episode = scenario.family_episodes[family]
+        spec = next(s for s in scenario.accounts[sub_id] if s.name == episode.account_name)
+        ctx = {**_context(rng, scenario.now), **episode.alert_context, "location": "Tor exit node"}
+        alert = render(kind, sub_id, spec.resource_id, episode.start, rng, ctx)
+        alert["properties"]["timeGeneratedUtc"] = azure_time(episode.end + timedelta(minutes=9))
+        out.append(alert)
     return out
 
 

@@ -43,6 +43,8 @@ class SimulatorState:
         self.offset = 0.0
         self.faults = []
         self.fixed = set()
+        self.activity_denied = set()  # tenants whose app may not read the Activity Log (/_sim/deny)
+        self._activity = None
         self.requests = Counter()
         self.events = {}  # alert id (lower) -> [(elapsed, status)]
         for at, alert_id, status in scenario.status_changes:
@@ -79,6 +81,7 @@ class SimulatorState:
     def reset(self):
         with self.lock:
             self.faults, self.fixed, self.offset = [], set(), 0.0
+            self.activity_denied = set()
             self.page_size = self.default_page_size
             self.started = time.monotonic()
             self.requests.clear()
@@ -97,6 +100,7 @@ class SimulatorState:
                 "elapsed": round(self.elapsed(), 3),
                 "faults": [f.as_dict() for f in self.faults],
                 "fixed": sorted(self.fixed),
+                "activity_denied": sorted(self.activity_denied),
                 "page_size": self.page_size,
                 "requests": dict(self.requests),
             }
@@ -140,6 +144,19 @@ class SimulatorState:
 
             return scenario_module.diagnostic_settings(replace(spec, diagnostic_logs=True))
         return scenario_module.diagnostic_settings(spec)
+
+    def deny_activity(self, tenant_id, denied=True):
+        with self.lock:
+            (self.activity_denied.add if denied else self.activity_denied.discard)(tenant_id)
+
+    def activity_events(self, subscription_id):
+        """The subscription's Activity Log events (ascmon/simulator/activity_log.py), built once."""
+        from ascmon.simulator.activity_log import scenario_events
+
+        with self.lock:
+            if self._activity is None:
+                self._activity = scenario_events(self.scenario)
+            return self._activity.get(subscription_id, [])
 
     def alerts(self, subscription_id):
         """Alerts visible now, with their current status."""
