@@ -7,11 +7,12 @@ import pytest
 from django.urls import reverse
 
 from ascmon.azure import blobs
-from ascmon.simulator.storage_activity import load_account
+from ascmon.simulator.storage_activity import exfiltration_episode, load_account
 from devices.models import StorageAccount
 from storage_logs import evidence, parse
 from storage_logs.models import IngestRun, LogAggregate, LogBatch
 from storage_logs.tasks import ingest_account_hour
+from tests import factories
 from tests.test_storage_ingest import access_of, make_account
 
 pytestmark = [pytest.mark.peers, pytest.mark.usefixtures("azurite_keys"), pytest.mark.django_db]
@@ -189,3 +190,49 @@ def test_customer_success_cannot_see_raw_lines(azurite, settings, cs_client):
         assert cs_client.get(reverse(name, args=[aggregate.pk])).status_code == 403
     account_page = cs_client.get(reverse("storage_logs:account", args=[account.pk])).content.decode()
     assert "Show the raw lines" not in account_page
+
+
+def exfiltration_on_azurite(azurite, name="ascmonlogs1", now=datetime(2026, 10, 20, 12, tzinfo=UTC)):
+    """(account, alert): the simulator's exfiltration episode uploaded to Azurite, its hours ingested as
+    production does, and the Defender alert reporting it."""
+    account, spec = make_account(name, azurite, logging_version="2.0")
+    episode = exfiltration_episode(account.name, now, 3)
+    first = episode.start.replace(minute=0) - HOUR
+    last = episode.end.replace(minute=0) + HOUR
+    load_account(access_of(account, azurite), spec, first, last + HOUR, seed=3, episode=episode)
+    hour = first
+    while hour <= last:
+        ingest_account_hour(account.id, hour.isoformat())
+        hour += HOUR
+    return account, factories.exfiltration_alert(account, episode), episode
+
+
+def test_an_analyst_opens_the_raw_lines_of_an_exfiltration_alert_and_the_fetch_is_audited(
+    azurite, analyst_client, analyst
+):
+    account, alert, episode = exfiltration_on_azurite(azurite)
+    page = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    assert 'id="alert-evidence"' in page and "Show the raw lines" in page
+
+    lines_page = analyst_client.get(reverse("storage_logs:alert_lines", args=[alert.pk])).content.decode()
+    rows = lines_page.count('class="raw-line"')
+    assert rows == min(evidence.PAGE_LINES, episode_lines(account, episode))
+    assert episode.ip in lines_page and "GetBlob" in lines_page
+    download = analyst_client.get(reverse("storage_logs:alert_lines_download", args=[alert.pk]))
+    lines = b"".join(download.streaming_content).splitlines()
+    assert len(lines) == episode_lines(account, episode) and all(episode.ip.encode() in x for x in lines)
+
+    audit = analyst_client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+    trail = audit[audit.index('id="audit"') :]
+    assert f"{analyst.username} viewed raw log lines" in trail
+    assert f"{analyst.username} downloaded raw log lines" in trail
+
+
+def episode_lines(account, episode):
+    """Operations of the alert's principal in its window, as the aggregates count them."""
+    from storage_logs.evidence_scope import alert_scope
+
+    from alerts.models import Alert
+
+    scope = alert_scope(Alert.objects.get(system_alert_id="exfil-1", device=account.device))
+    return sum(a.count for a in scope.aggregates)
