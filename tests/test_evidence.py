@@ -230,9 +230,8 @@ def test_an_analyst_opens_the_raw_lines_of_an_exfiltration_alert_and_the_fetch_i
 
 def episode_lines(account, episode):
     """Operations of the alert's principal in its window, as the aggregates count them."""
-    from storage_logs.evidence_scope import alert_scope
-
     from alerts.models import Alert
+    from storage_logs.evidence_scope import alert_scope
 
     scope = alert_scope(Alert.objects.get(system_alert_id="exfil-1", device=account.device))
     return sum(a.count for a in scope.aggregates)
