@@ -9,8 +9,8 @@ from django.urls import reverse
 from ascmon.azure import blobs
 from ascmon.simulator.storage_activity import exfiltration_episode, load_account
 from devices.models import StorageAccount
-from storage_logs import evidence, parse
-from storage_logs.models import IngestRun, LogAggregate, LogBatch
+from storage_logs import evidence, parse, proof
+from storage_logs.models import EvidenceProof, IngestRun, LogAggregate, LogBatch
 from storage_logs.tasks import ingest_account_hour
 from tests import factories
 from tests.test_storage_ingest import access_of, make_account
@@ -235,3 +235,35 @@ def episode_lines(account, episode):
 
     scope = alert_scope(Alert.objects.get(system_alert_id="exfil-1", device=account.device))
     return sum(a.count for a in scope.aggregates)
+
+
+def test_a_worker_proves_a_large_aggregate_adds_up_and_running_it_twice_changes_nothing(
+    azurite, settings, analyst_client, monkeypatch
+):
+    account, _ = ingested(azurite, settings, 14, {"logging_version": "2.0"}, name="ascmonlogs2", hours=1)
+    aggregate = busiest(account)
+    monkeypatch.setattr(evidence, "PAGE_LINES", 2)  # more than one page: the page asks a worker
+    page = analyst_client.get(reverse("storage_logs:aggregate_lines", args=[aggregate.pk])).content.decode()
+    assert "Check that the lines add up" in page
+    # The test settings run tasks at once (sync), as a worker would.
+    done = analyst_client.post(reverse("storage_logs:prove_aggregate", args=[aggregate.pk])).content.decode()
+    assert f"The {aggregate.count} lines fetched add up to the aggregate" in done
+    run = EvidenceProof.objects.get(aggregate=aggregate)
+    assert run.status == EvidenceProof.OK and run.finished_at
+    assert proof.prove(run.pk) == EvidenceProof.OK  # a second run of the same task
+    assert EvidenceProof.objects.filter(aggregate=aggregate).count() == 1
+
+    LogAggregate.objects.filter(pk=aggregate.pk).update(count=aggregate.count + 1)
+    again = proof.queue(LogAggregate.objects.get(pk=aggregate.pk), None)
+    assert proof.prove(again.pk) == EvidenceProof.DIFFER
+    shown = analyst_client.get(reverse("storage_logs:aggregate_proof", args=[aggregate.pk])).content.decode()
+    assert f"{aggregate.count} of {aggregate.count + 1} operations" in shown
+
+
+def test_a_proof_whose_task_never_ran_ends_as_failed(azurite, settings):
+    account, _ = ingested(azurite, settings, 15, {"logging_version": "2.0"}, name="ascmonlogs2", hours=1)
+    aggregate = busiest(account)
+    lost = EvidenceProof.objects.create(aggregate=aggregate, started_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert proof.latest(aggregate).pk == lost.pk
+    lost.refresh_from_db()
+    assert lost.status == EvidenceProof.FAILED and lost.message == proof.LOST
