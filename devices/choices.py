@@ -27,6 +27,7 @@ class FindingKind(models.TextChoices):
     RETENTION_TOO_SHORT = "retention_too_short", "Log retention too short"
     DATA_STALE = "data_stale", "Data stale"
     LOG_HOURS_LOST = "log_hours_lost", "Storage log hours lost"
+    EVIDENCE_TOO_SHORT = "evidence_too_short", "Raw log lines kept too briefly"
 
 
 KIND_SEVERITY = {
@@ -40,6 +41,7 @@ KIND_SEVERITY = {
     FindingKind.RETENTION_TOO_SHORT: Severity.LOW,
     FindingKind.DATA_STALE: Severity.MEDIUM,
     FindingKind.LOG_HOURS_LOST: Severity.MEDIUM,
+    FindingKind.EVIDENCE_TOO_SHORT: Severity.LOW,
 }
 
 

@@ -91,6 +91,45 @@ def retention_ends(account, hour, monitor=False):
     return hour.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=days, hours=1)
 
 
+@dataclass(frozen=True)
+class Kept:
+    """How long one source of an account's raw lines stays fetchable."""
+
+    source: str  # "classic $logs" or "Azure Monitor archive (insights-logs-*)"
+    days: int | None  # None: nothing the customer set deletes them
+    rule: str  # where the days come from
+    window: int  # the SOC's investigation window (days)
+    now: datetime
+
+    @property
+    def oldest(self):
+        """The oldest hour whose lines are still fetchable (None: no limit)."""
+        return self.now - timedelta(days=self.days) if self.days else None
+
+    @property
+    def today_until(self):
+        """Until when the lines written now stay fetchable."""
+        return self.now + timedelta(days=self.days) if self.days else None
+
+    @property
+    def too_short(self):
+        return bool(self.days) and self.days < self.window
+
+
+def kept(account, window, now=None):
+    """[Kept] per source of the account's raw lines (classic logging, the diagnostic archive)."""
+    now = now or datetime.now(UTC)
+    out = []
+    if account.classic_logging_on:
+        rule = "classic logging retention" if account.logging_retention_days else "no retention set"
+        out.append(Kept("classic $logs", account.logging_retention_days, rule, window, now))
+    if account.diagnostic_logs:
+        days = account.lifecycle_delete_days
+        rule = "lifecycle management rule" if days else "no lifecycle rule deletes them"
+        out.append(Kept("Azure Monitor archive (insights-logs-*)", days, rule, window, now))
+    return out
+
+
 def lines_of(aggregate, policies=None):
     """Every raw line of the aggregate, in the order its batches read them. Raises Unfetchable."""
     batches = list(LogBatch.objects.filter(pk__in=aggregate.batches).order_by("pk"))
