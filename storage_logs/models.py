@@ -239,7 +239,10 @@ class EvidenceProof(models.Model):
     STATUS_CHOICES = [(s, s.title()) for s in (QUEUED, RUNNING, OK, DIFFER, UNFETCHABLE, FAILED)]
     OPEN = (QUEUED, RUNNING)
 
-    aggregate = models.ForeignKey(LogAggregate, on_delete=models.CASCADE, related_name="proofs")
+    # no database constraint: ingestion may rewrite aggregate rows in bulk without looking at proofs
+    aggregate = models.ForeignKey(
+        LogAggregate, on_delete=models.CASCADE, related_name="proofs", db_constraint=False
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=QUEUED)
     started_at = models.DateTimeField(default=timezone.now)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from storage_logs import evidence
-from storage_logs.models import EvidenceProof
+from storage_logs.models import EvidenceProof, LogAggregate
 
 LOST = "Its task was lost or its worker stopped; ask again."
 
@@ -37,11 +37,15 @@ def prove(proof_id):
     claimed = EvidenceProof.objects.filter(pk=proof_id, status=EvidenceProof.QUEUED).update(
         status=EvidenceProof.RUNNING, started_at=timezone.now()
     )
-    run = EvidenceProof.objects.select_related("aggregate__account").filter(pk=proof_id).first()
+    run = EvidenceProof.objects.filter(pk=proof_id).first()
     if run is None or not claimed:
         return run.status if run else None  # ran already, or is running elsewhere
+    aggregate = LogAggregate.objects.select_related("account").filter(pk=run.aggregate_id).first()
+    if aggregate is None:
+        return _finish(run, EvidenceProof.FAILED, message="The aggregate is gone.")
+    run.aggregate = aggregate
     try:
-        tally = evidence.tally(evidence.lines_of(run.aggregate))
+        tally = evidence.tally(evidence.lines_of(aggregate))
     except evidence.Unfetchable as error:
         return _finish(run, EvidenceProof.UNFETCHABLE, message=error.reason)
     except Exception as error:
