@@ -173,15 +173,25 @@ class Tally:
         )
 
 
-def tally(lines):
-    count = request = response = 0
+def tally(lines, batch=20_000):
+    """The lines' count and bytes, summed by the engine (as ingestion summed them), not line by line."""
+    engine, rejects, pending, count = Aggregator(), parse.Rejects(), {False: [], True: []}, 0
     for line in lines:
-        record = line.record
         count += 1
-        if record is not None:
-            request += int(record[parse.REQ] or 0)
-            response += int(record[parse.RESP] or 0)
-    return Tally(count, request, response)
+        waiting = pending[line.is_json]
+        waiting.append(line.raw)
+        if len(waiting) >= batch:
+            _feed(engine, rejects, waiting, line.is_json)
+    for is_json, waiting in pending.items():
+        _feed(engine, rejects, waiting, is_json)
+    totals = engine.emit("stats")[2]
+    return Tally(count, totals["request_bytes"], totals["response_bytes"])
+
+
+def _feed(engine, rejects, raws, is_json):
+    if raws:
+        engine.add_text(b"\n".join(raws) + b"\n", rejects, is_json=is_json)
+        raws.clear()
 
 
 class _Reader:
