@@ -130,6 +130,17 @@ def kept(account, window, now=None):
     return out
 
 
+def fetchable_until(account, hour):
+    """When the first of the hour's log blobs goes (None: nothing the customer set deletes them)."""
+    ends = [
+        retention_ends(account, hour, monitor)
+        for monitor, on in ((False, account.classic_logging_on), (True, account.diagnostic_logs))
+        if on
+    ]
+    ends = [end for end in ends if end]
+    return min(ends) if ends else None
+
+
 def lines_of(aggregate, policies=None):
     """Every raw line of the aggregate, in the order its batches read them. Raises Unfetchable."""
     batches = list(LogBatch.objects.filter(pk__in=aggregate.batches).order_by("pk"))

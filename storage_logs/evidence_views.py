@@ -84,6 +84,7 @@ def aggregate_lines(request, pk):
         "page_url": reverse("storage_logs:aggregate_lines", args=[pk]),
         "download_url": reverse("storage_logs:aggregate_lines_download", args=[pk]),
         "proof": proof.latest(aggregate),
+        "fetchable_until": evidence.fetchable_until(aggregate.account, aggregate.window_start),
     }
     return _page(request, evidence.lines_of(aggregate), number, **context)
 

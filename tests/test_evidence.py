@@ -106,8 +106,10 @@ def test_an_analyst_sees_the_raw_lines_of_an_aggregate_and_that_they_add_up(
     shown = min(len(lines), evidence.PAGE_LINES)
     assert html.count('class="raw-line"') == shown
     assert aggregate.operation in html and lines[0].row()["time"] in html
-    if aggregate.count <= evidence.PAGE_LINES:
-        assert f"The {aggregate.count} lines fetched add up to the aggregate" in html
+    assert aggregate.count <= evidence.PAGE_LINES  # one page: the page itself says they add up
+    assert f"The {aggregate.count} lines fetched add up to the aggregate" in html
+    ends = aggregate.window_start.replace(minute=0) + timedelta(days=account.logging_retention_days, hours=1)
+    assert f"until {ends:%Y-%m-%d %H:%M} UTC, when the customer's retention deletes" in html
 
     download = analyst_client.get(reverse("storage_logs:aggregate_lines_download", args=[aggregate.pk]))
     assert download["Content-Type"].startswith("text/plain")
@@ -267,3 +269,39 @@ def test_a_proof_whose_task_never_ran_ends_as_failed(azurite, settings):
     assert proof.latest(aggregate).pk == lost.pk
     lost.refresh_from_db()
     assert lost.status == EvidenceProof.FAILED and lost.message == proof.LOST
+
+
+def test_lines_of_a_blob_that_grew_after_a_batch_read_it_are_still_fetched(azurite, settings):
+    """Azure appends to an hour's log blob while the sweep reads it: the ETag a first batch recorded is gone,
+    but ingestion checked that the bytes before its checkpoint stayed, so those ranges still read."""
+    settings.STORAGE_LOGS_BATCH_BYTES = 16 * 1024
+    t0 = T0.replace(day=16)
+    account, spec = make_account("ascmonlogs2", azurite, logging_version="2.0")
+    access = access_of(account, azurite)
+    uploaded = load_account(access, spec, t0, t0 + HOUR, seed=16)
+    for blob in uploaded:  # the first read sees each blob half written
+        lines = blob.data.split(b"\n")[:-1]
+        blobs.upload_blob(
+            access, blob.container, blob.name, b"".join(x + b"\n" for x in lines[: len(lines) // 2])
+        )
+    ingest_account_hour(account.id, t0.isoformat())
+    for blob in uploaded:
+        blobs.upload_blob(access, blob.container, blob.name, blob.data)
+    ingest_account_hour(account.id, t0.isoformat())
+    etags = {r[2] for b in LogBatch.objects.filter(account=account) for r in b.ranges}
+    assert len(etags) > len(uploaded)  # some ranges carry an ETag the blob no longer has
+    for aggregate in LogAggregate.objects.filter(account=account).select_related("account"):
+        assert evidence.tally(evidence.lines_of(aggregate)).matches(aggregate)
+
+
+def test_lost_access_says_so(azurite, settings, analyst_client, monkeypatch):
+    account, _ = ingested(azurite, settings, 17, {"logging_version": "2.0"}, name="ascmonlogs2", hours=1)
+    # The customer rotated the key ascmon reads with (as listKeys would now give a key Azure refuses).
+    monkeypatch.setattr(
+        "storage_logs.tasks.account_access",
+        lambda a: blobs.BlobAccess(a.blob_endpoint, a.name, "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk="),
+    )
+    html = analyst_client.get(
+        reverse("storage_logs:aggregate_lines", args=[busiest(account).pk])
+    ).content.decode()
+    assert "ascmon lost access to storage account ascmonlogs2" in html and 'class="raw-line"' not in html
