@@ -310,5 +310,9 @@ def reason_for(error, blob, account_name, ends):
 def _retention_words(ends):
     if ends is None:
         return "though no retention the customer set deletes it (someone removed it)"
-    passed = ends <= datetime.now(UTC)
-    return f"as the customer's retention {'did' if passed else 'will'} on {ends:%Y-%m-%d %H:%M} UTC"
+    if ends <= datetime.now(UTC):
+        return f"by the customer's retention, which kept this hour's logs until {ends:%Y-%m-%d %H:%M} UTC"
+    return (
+        f"before the customer's retention would have ({ends:%Y-%m-%d %H:%M} UTC): someone removed it, or "
+        "the retention was shortened"
+    )
