@@ -290,6 +290,8 @@ STORAGE_LOGS_LOST_WINDOW = timedelta(days=7)
 
 # Decision support: how far back "usual" behaviour reaches.
 BASELINE_DAYS = int(env("ASCMON_BASELINE_DAYS", "14"))
+# How far back the SOC investigates: raw log lines kept for fewer days than this are a finding.
+EVIDENCE_DAYS = int(env("ASCMON_EVIDENCE_DAYS", "30"))
 # A device whose last successful sync is older than this is reported stale.
 STALE_AFTER_MINUTES = int(env("ASCMON_STALE_AFTER_MINUTES", "60"))
 

@@ -52,6 +52,7 @@ class AccountSeen:
     subscription_id: str
     logging: dict | None = None
     diagnostic_settings: list | None = None
+    lifecycle_days: int | None = None  # days a lifecycle rule keeps the diagnostic archive's log blobs
 
 
 @dataclass
@@ -77,7 +78,8 @@ class Found:
         return dict(self.facts).get(name, default)
 
 
-def evaluate(seen, baseline_days):
+def evaluate(seen, baseline_days, evidence_days=None):
+    """The open findings; `evidence_days` is how far back the SOC investigates with raw log lines."""
     return [
         *missing_subscriptions(seen),
         *disabled_subscriptions(seen),
@@ -85,6 +87,7 @@ def evaluate(seen, baseline_days):
         *activity_forbidden(seen),
         *defender_coverage(seen),
         *storage_logging(seen, baseline_days),
+        *evidence_retention(seen, baseline_days, evidence_days),
     ]
 
 
@@ -155,6 +158,33 @@ def storage_logging(seen, baseline_days):
         if kept and kept < baseline_days:
             facts += (("days", kept), ("baseline", baseline_days))
             yield Found(FindingKind.RETENTION_TOO_SHORT, account.resource_id, account.subscription_id, facts)
+
+
+def evidence_retention(seen, baseline_days, evidence_days):
+    """Raw lines kept fewer days than the SOC investigates: classic logging's retention, or the lifecycle
+    rule on the diagnostic archive (retention in diagnostic settings ended in September 2025). An account
+    already told its logs are shorter than the baseline (RETENTION_TOO_SHORT) is told that first."""
+    if not evidence_days:
+        return
+    for account in seen.accounts:
+        if account.logging is None or account.diagnostic_settings is None:
+            continue
+        kept, shorter = evidence_kept(account), shortest_retention(account)
+        if kept and kept < evidence_days and not (shorter and shorter < baseline_days):
+            facts = (("account", account.name), ("days", kept), ("window", evidence_days))
+            yield Found(FindingKind.EVIDENCE_TOO_SHORT, account.resource_id, account.subscription_id, facts)
+
+
+def evidence_kept(account):
+    """Fewest days any of the account's raw log lines stay readable (None: nothing deletes them)."""
+    classic = account.logging
+    days = []
+    if classic.get("read") or classic.get("write") or classic.get("delete"):
+        days.append(classic.get("retention_days"))
+    if any(setting.get("storage_account_id") for setting in account.diagnostic_settings):
+        days.append(account.lifecycle_days)
+    limited = [d for d in days if d]
+    return min(limited) if limited else None
 
 
 def diagnostic_logs(account):

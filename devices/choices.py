@@ -28,6 +28,7 @@ class FindingKind(models.TextChoices):
     DATA_STALE = "data_stale", "Data stale"
     LOG_HOURS_LOST = "log_hours_lost", "Storage log hours lost"
     ACTIVITY_LOG_FORBIDDEN = "activity_log_forbidden", "No read access to the Activity Log"
+    EVIDENCE_TOO_SHORT = "evidence_too_short", "Raw log lines kept too briefly"
 
 
 KIND_SEVERITY = {
@@ -42,6 +43,7 @@ KIND_SEVERITY = {
     FindingKind.DATA_STALE: Severity.MEDIUM,
     FindingKind.LOG_HOURS_LOST: Severity.MEDIUM,
     FindingKind.ACTIVITY_LOG_FORBIDDEN: Severity.MEDIUM,
+    FindingKind.EVIDENCE_TOO_SHORT: Severity.LOW,
 }
 
 

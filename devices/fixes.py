@@ -224,6 +224,27 @@ def log_hours_lost(found, device, baseline_days):
     )
 
 
+def evidence_too_short(found, device, baseline_days):
+    account, days, window = found.fact("account"), found.fact("days"), found.fact("window")
+    return Advice(
+        title=f"Raw log lines of {account} are kept {days} days",
+        explanation=(
+            f"The customer's blobs keep {account}'s raw log lines {days} days, shorter than the SOC's "
+            f"{window}-day investigation window (ASCMON_EVIDENCE_DAYS): after that ascmon's aggregates still "
+            "count what happened, but the lines cannot be shown as evidence."
+        ),
+        portal=(
+            f"Storage accounts › {account} › Diagnostic settings (classic) › Delete data after {window} "
+            f"days; for the Azure Monitor archive: Data management › Lifecycle management › the rule on "
+            f"insights-logs-* › delete after more than {window} days."
+        ),
+        cli=(
+            f"az storage logging update --account-name {account} --services b --log rwd --retention {window} "
+            "--auth-mode key"
+        ),
+    )
+
+
 WRITERS = {
     FindingKind.CREDENTIALS_REJECTED: credentials_rejected,
     FindingKind.SUBSCRIPTION_MISSING: subscription_missing,
@@ -236,4 +257,5 @@ WRITERS = {
     FindingKind.DATA_STALE: data_stale,
     FindingKind.LOG_HOURS_LOST: log_hours_lost,
     FindingKind.ACTIVITY_LOG_FORBIDDEN: activity_log_forbidden,
+    FindingKind.EVIDENCE_TOO_SHORT: evidence_too_short,
 }

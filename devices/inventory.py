@@ -131,6 +131,14 @@ def collect_account(tenant, sub_id, account, calls):
     seen.diagnostic_settings = calls.tolerate(
         account["id"], azure.monitor.list_diagnostic_settings, tenant, blob_service
     )
+    archives = [
+        s.get("storage_account_id") for s in seen.diagnostic_settings or () if s.get("storage_account_id")
+    ]
+    if archives:  # a failure here leaves the account's other findings alone (a subject of its own)
+        target = archives[0]
+        seen.lifecycle_days = calls.tolerate(
+            f"{target}/managementPolicies", azure.storage.get_log_lifecycle_days, tenant, target
+        )
     key = calls.tolerate(account["id"], azure.storage.get_account_key, tenant, account["id"])
     if key:
         access = azure.blobs.BlobAccess(
@@ -234,6 +242,7 @@ def store_account(device, subscription, account, now):
                 log.get("enabled") for s in account.diagnostic_settings for log in s.get("logs") or ()
             ),
             diagnostic_target_account_id=targets[0] if targets else "",
+            lifecycle_delete_days=account.lifecycle_days if targets else None,
         )
     StorageAccount.objects.update_or_create(device=device, resource_id=account.resource_id, defaults=defaults)
 
@@ -269,6 +278,7 @@ def snapshot(seen):
                 "subscription": a.subscription_id,
                 "logging": a.logging,
                 "diagnostic_settings": a.diagnostic_settings,
+                "lifecycle_days": a.lifecycle_days,
             }
             for a in seen.accounts
         ],

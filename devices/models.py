@@ -104,6 +104,8 @@ class StorageAccount(models.Model):
     logging_write = models.BooleanField(default=False)
     logging_delete = models.BooleanField(default=False)
     logging_retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # days after which a lifecycle management rule deletes blobs of the insights-logs-* containers
+    lifecycle_delete_days = models.PositiveIntegerField(null=True, blank=True)
     diagnostic_logs = models.BooleanField(default=False)
     diagnostic_target_account_id = models.CharField(max_length=400, blank=True)
     diagnostic_settings = models.JSONField(default=list, blank=True)

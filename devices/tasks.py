@@ -66,7 +66,9 @@ def inventory_of(device, run):
     now = timezone.now()
     with transaction.atomic():
         run.snapshot = inventory.store(device, seen, now)
-        found = checks.evaluate(seen, baseline_days=settings.BASELINE_DAYS)
+        found = checks.evaluate(
+            seen, baseline_days=settings.BASELINE_DAYS, evidence_days=settings.EVIDENCE_DAYS
+        )
         run.summary = inventory.summary(seen, found)
         reconcile(
             device,

@@ -229,6 +229,41 @@ class LogAggregate(models.Model):
         return f"{self.operation} ×{self.count} {self.principal_kind}:{self.principal_id} {self.window_start}"
 
 
+class EvidenceProof(models.Model):
+    """One check that an aggregate's raw lines, read again from the customer's blobs, add up to it (count
+    and bytes). Queued, running while a worker reads, then ok (they add up), differ, or unfetchable."""
+
+    QUEUED, RUNNING, OK, DIFFER, UNFETCHABLE, FAILED = (
+        "queued",
+        "running",
+        "ok",
+        "differ",
+        "unfetchable",
+        "failed",
+    )
+    STATUS_CHOICES = [(s, s.title()) for s in (QUEUED, RUNNING, OK, DIFFER, UNFETCHABLE, FAILED)]
+    OPEN = (QUEUED, RUNNING)
+
+    # no database constraint: ingestion may rewrite aggregate rows in bulk without looking at proofs
+    aggregate = models.ForeignKey(
+        LogAggregate, on_delete=models.CASCADE, related_name="proofs", db_constraint=False
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=QUEUED)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lines = models.BigIntegerField(default=0)
+    request_bytes = models.BigIntegerField(default=0)
+    response_bytes = models.BigIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"proof of aggregate {self.aggregate_id}: {self.status}"
+
+
 class DailyVolume(models.Model):
     """Per account and day: raw log lines and bytes read, aggregates stored, and what Log Analytics would
     bill for each (storage_logs/billing.py)."""

@@ -62,7 +62,7 @@ def broken_scenario():
         },
         "alerts_forbidden": {DEV},
         "accounts": {PROD: [account("prodlogs"), account("proddata")], DEV: []},
-        "logging": {"prodlogs": logging(read=False), "proddata": logging(retention=3)},
+        "logging": {"prodlogs": logging(read=False, retention=20), "proddata": logging(retention=3)},
         "diagnostics": {},
         "throttle": set(),
     }
@@ -98,7 +98,9 @@ class FakeAzure:
             iter_alert_pages=self.iter_alert_pages, list_pricings=self.list_pricings
         )
         self.storage = SimpleNamespace(
-            list_storage_accounts=self.list_storage_accounts, get_account_key=self.get_account_key
+            list_storage_accounts=self.list_storage_accounts,
+            get_account_key=self.get_account_key,
+            get_log_lifecycle_days=self.get_log_lifecycle_days,
         )
         self.monitor = SimpleNamespace(list_diagnostic_settings=self.list_diagnostic_settings)
         self.activity = SimpleNamespace(can_read=self.can_read_activity)
@@ -148,6 +150,9 @@ class FakeAzure:
 
     def get_account_key(self, tenant, account_id):
         return "a2V5"
+
+    def get_log_lifecycle_days(self, tenant, account_id):
+        return self.state.get("lifecycle", {}).get(account_id.rsplit("/", 1)[-1])
 
     def list_diagnostic_settings(self, tenant, resource_uri):
         return copy.deepcopy(self.state["diagnostics"].get(resource_uri.split("/")[8], []))

@@ -23,6 +23,16 @@ COST_URLS = [
     ("storage_logs:account_cost_export", "account"),
 ]
 
+# Raw log lines (evidence), for analysts and admins, never customer success: (url name, method).
+EVIDENCE_URLS = [
+    ("storage_logs:aggregate_lines", "get"),
+    ("storage_logs:aggregate_lines_download", "get"),
+    ("storage_logs:aggregate_proof", "get"),
+    ("storage_logs:prove_aggregate", "post"),
+    ("storage_logs:alert_lines", "get"),
+    ("storage_logs:alert_lines_download", "get"),
+]
+
 
 @pytest.mark.parametrize("name", PAGES)
 def test_anonymous_visitors_are_sent_to_the_login_page(client, db, name):
@@ -152,3 +162,16 @@ def test_the_activity_log_partial_needs_login_and_the_analyst_role(
         assert response.status_code == (200 if allowed else 403), (user.username, response.status_code)
     client.force_login(analyst)
     assert b"names no subscription" in client.get(url, headers={"HX-Request": "true"}).content
+
+
+@pytest.mark.parametrize("name, method", EVIDENCE_URLS)
+def test_raw_log_lines_are_for_analysts_and_admins_only(
+    client, analyst, customer_success, admin_user, outsider, name, method
+):
+    url = reverse(name, args=[1])
+    response = getattr(client, method)(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for user, allowed in ((analyst, True), (admin_user, True), (customer_success, False), (outsider, False)):
+        client.force_login(user)
+        status = getattr(client, method)(url).status_code
+        assert (status != 403) == allowed, (user.username, status)

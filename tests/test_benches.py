@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from bench import alert_context, alert_ingest, reduce_logs
+from bench import alert_context, alert_ingest, evidence, reduce_logs
 
 
 @pytest.mark.django_db
@@ -39,3 +39,14 @@ def test_the_reduce_logs_bench_compares_with_duckdb_and_prints_its_figures(tmp_p
     assert "duckdb clean: " in printed
     assert "ours   clean: " in printed and "ours   real: " in printed
     assert printed.count("peak RSS, ") == 2
+
+
+@pytest.mark.peers
+@pytest.mark.django_db
+def test_the_evidence_bench_times_a_first_page_and_prints_the_pointer_cost():
+    out = io.StringIO()
+    evidence.run(**evidence.SMOKE, out=out)
+    printed = out.getvalue()
+    assert "hour ingested: " in printed and "its biggest aggregate: " in printed
+    assert "first page (100 lines): p50 " in printed and "adds up: True" in printed
+    assert "pointer cost: " in printed and "% with pointers" in printed

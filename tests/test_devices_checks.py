@@ -93,3 +93,22 @@ def test_a_forbidden_alert_read_is_reported():
     assert kinds(Observation(subscriptions=[sub(alerts_forbidden=True)])) == [
         (FindingKind.ALERTS_FORBIDDEN, SUB)
     ]
+
+
+def test_raw_lines_kept_shorter_than_the_investigation_window_are_reported_from_retention_or_lifecycle():
+    def evidence(seen):
+        return [(f.kind, f.fact("days")) for f in evaluate(seen, 14, evidence_days=30)]
+
+    classic = account({"read": True, "retention_days": 20})
+    assert evidence(Observation(accounts=[classic])) == [(FindingKind.EVIDENCE_TOO_SHORT, 20)]
+    archive = {"storage_account_id": "/x/archive", "logs": [{"category": "StorageRead", "enabled": True}]}
+    monitored = account({"read": False}, [archive])
+    monitored.lifecycle_days = 21  # the lifecycle rule on insights-logs-* deletes after 21 days
+    assert evidence(Observation(accounts=[monitored])) == [(FindingKind.EVIDENCE_TOO_SHORT, 21)]
+    monitored.lifecycle_days = None  # no rule deletes the archive
+    assert evidence(Observation(accounts=[monitored])) == []
+    assert evidence(Observation(accounts=[account({"read": True, "retention_days": 30})])) == []
+    # Shorter than the baseline: RETENTION_TOO_SHORT says so first, not twice.
+    assert evidence(Observation(accounts=[account({"read": True, "retention_days": 7})])) == [
+        (FindingKind.RETENTION_TOO_SHORT, 7)
+    ]

@@ -21,6 +21,7 @@ SCENARIO_KINDS = {
     FindingKind.PLAN_OFF,
     FindingKind.READ_LOGGING_OFF,
     FindingKind.RETENTION_TOO_SHORT,
+    FindingKind.EVIDENCE_TOO_SHORT,
 }
 
 
@@ -108,6 +109,10 @@ def fix_retention(state):
     state["logging"]["proddata"]["retention_days"] = 30
 
 
+def fix_evidence_retention(state):
+    state["logging"]["prodlogs"]["retention_days"] = 30  # the SOC's investigation window (30 days)
+
+
 FIXES = {
     FindingKind.SUBSCRIPTION_MISSING: fix_missing,
     FindingKind.SUBSCRIPTION_DISABLED: fix_disabled,
@@ -116,6 +121,7 @@ FIXES = {
     FindingKind.PLAN_OFF: fix_plan_off,
     FindingKind.READ_LOGGING_OFF: fix_read_logging,
     FindingKind.RETENTION_TOO_SHORT: fix_retention,
+    FindingKind.EVIDENCE_TOO_SHORT: fix_evidence_retention,
 }
 
 

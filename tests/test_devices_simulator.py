@@ -27,6 +27,7 @@ SCENARIO_KINDS = {
     FindingKind.PLAN_OFF,
     FindingKind.READ_LOGGING_OFF,
     FindingKind.RETENTION_TOO_SHORT,
+    FindingKind.EVIDENCE_TOO_SHORT,
 }
 
 
@@ -73,6 +74,10 @@ def test_the_first_inventory_stores_subscriptions_plans_resources_and_storage_lo
         30,
     )
     assert invoices.diagnostic_logs
+    # Its archive's lifecycle rule, read through azure-mgmt-storage: raw lines go after 14 of 30 days.
+    assert invoices.lifecycle_delete_days == 14
+    evidence = device.findings.get(kind=FindingKind.EVIDENCE_TOO_SHORT)
+    assert evidence.subject == invoices.resource_id and "kept 14 days" in evidence.title
     appdata = device.storage_accounts.get(name__endswith="appdata")
     assert (appdata.logging_read, appdata.logging_write, appdata.logging_retention_days) == (False, True, 7)
 

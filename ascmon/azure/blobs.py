@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError
 from azure.storage.blob import BlobAnalyticsLogging, BlobServiceClient, RetentionPolicy
 
 from ascmon.azure import budget
 from ascmon.azure.endpoints import check_blob_endpoint
+from ascmon.azure.errors import BlobChanged
 from ascmon.azure.translate import SDK_ERRORS, azure_errors, translate
 from ascmon.azure.transport import BudgetTransport
 
@@ -132,6 +134,33 @@ def read_range(access, container, name, offset, length):
         if getattr(error, "status_code", None) == 416:
             return b""
         raise
+
+
+@azure_errors
+def blob_exists(access, container, name):
+    return _client(access).get_blob_client(container, name).exists()
+
+
+def read_range_if_unchanged(access, container, name, start, end, etag) -> Iterator[bytes]:
+    """Bytes `start` to `end` of the blob in chunks, only while its ETag is still `etag` (If-Match):
+    raises BlobChanged when the blob was rewritten or appended to since."""
+    blob = _client(access).get_blob_client(container, name)
+    try:
+        downloader = blob.download_blob(
+            offset=start,
+            length=end - start,
+            etag=f'"{etag.strip(chr(34))}"',
+            match_condition=MatchConditions.IfNotModified,
+        )
+        yield from downloader.chunks()
+    except ResourceModifiedError as error:
+        raise BlobChanged(f"{container}/{name} changed since it was read", status=412) from error
+    except HttpResponseError as error:
+        if getattr(error, "status_code", None) == 412:
+            raise BlobChanged(f"{container}/{name} changed since it was read", status=412) from error
+        raise translate(error) from error
+    except SDK_ERRORS as error:
+        raise translate(error) from error
 
 
 @azure_errors

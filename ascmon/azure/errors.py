@@ -31,6 +31,10 @@ class NotFound(AzureError):
     """404: the subscription or resource does not exist (or is not visible to this tenant)."""
 
 
+class BlobChanged(AzureError):
+    """412: the blob's ETag is no longer the one asked for (If-Match): it was rewritten or grew."""
+
+
 class Throttled(AzureError):
     """429 that outlasted the SDK's own retries. `retry_after` is in seconds when Azure said."""
 

@@ -231,6 +231,36 @@ def list_activity_log(state, signer, request, sub):
     return Response(200, {"value": sorted(events, key=lambda e: e["eventTimestamp"], reverse=True)})
 
 
+def get_management_policy(state, signer, request, sub, rg, name, policy):
+    """The account's lifecycle management policy: a rule deleting the diagnostic archive's log blobs (kept
+    30 days once the tenant is fixed, as classic logging is)."""
+    _, error = access(state, request, sub, "Microsoft.Storage/storageAccounts/managementPolicies/read")
+    if error:
+        return error
+    spec = _account(state, sub, rg, name)
+    if spec is None or not spec.lifecycle_days or policy != "default":
+        return arm_error(404, "ManagementPolicyNotFound", f"No ManagementPolicy found for account {name}")
+    days = max(spec.lifecycle_days, 30) if state.is_fixed(sub) else spec.lifecycle_days
+    rule = {
+        "enabled": True,
+        "name": "delete-old-logs",
+        "type": "Lifecycle",
+        "definition": {
+            "filters": {"blobTypes": ["appendBlob", "blockBlob"], "prefixMatch": ["insights-logs-"]},
+            "actions": {"baseBlob": {"delete": {"daysAfterModificationGreaterThan": days}}},
+        },
+    }
+    return Response(
+        200,
+        {
+            "id": f"{spec.resource_id}/managementPolicies/default",
+            "name": "DefaultManagementPolicy",
+            "type": "Microsoft.Storage/storageAccounts/managementPolicies",
+            "properties": {"lastModifiedTime": "2025-09-01T08:00:00.0000000Z", "policy": {"rules": [rule]}},
+        },
+    )
+
+
 # ---- control -------------------------------------------------------------------------------------------
 
 
@@ -286,6 +316,7 @@ ROUTES = [
     ("GET", SUB + r"/providers/Microsoft\.Storage/storageAccounts", list_accounts, True),
     ("POST", ACCOUNT + r"/listKeys", list_keys, True),
     ("GET", SUB + r"/providers/Microsoft\.Insights/eventtypes/management/values", list_activity_log, True),
+    ("GET", ACCOUNT + r"/managementPolicies/(?P<policy>[^/]+)", get_management_policy, True),
     (
         "GET",
         ACCOUNT + r"/blobServices/default/providers/Microsoft\.Insights/diagnosticSettings",

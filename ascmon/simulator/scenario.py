@@ -250,13 +250,14 @@ def pricings_for(sub_id, strong):
 
 
 def _accounts(short, sub, index, profile):
-    """Per granted subscription: logging fully on (2.0), read-off (1.0), off; diagnostic settings on one."""
+    """Per granted subscription: logging fully on (2.0), read-off (1.0), off; diagnostic settings on one,
+    whose archive a lifecycle rule empties after 14 days."""
     rg = "rg-storage"
     base = f"{short[:5]}{index}"
     sid = sub.subscription_id
     if index == 0:
         return [
-            AccountLogSpec(f"{base}invoices", sid, rg, "2.0", True, True, True, 30, True, profile),
+            AccountLogSpec(f"{base}invoices", sid, rg, "2.0", True, True, True, 30, True, profile, 14),
             AccountLogSpec(f"{base}appdata", sid, rg, "1.0", False, True, True, 7, False, profile),
             AccountLogSpec(f"{base}static", sid, rg, None, False, False, False, None, False, profile),
         ]

@@ -40,6 +40,7 @@ class AccountLogSpec:
     retention_days: int | None = 7
     diagnostic_logs: bool = False
     profile: str = "default"  # "small" (tests), "default" (demo), "large" (bench)
+    lifecycle_days: int | None = None  # a lifecycle rule deletes insights-logs-* blobs after these days
 
     @property
     def resource_id(self):
