@@ -41,7 +41,7 @@ def make_device(name, findings=0):
 @pytest.fixture
 def synced(monkeypatch, db):
     fake = FakeAzure()
-    monkeypatch.setattr(inventory, "azure", fake)
+    monkeypatch.setattr(inventory, "wrappers", fake)
     monkeypatch.setattr(tasks, "FOLLOW_UPS", ())
     device = factories.device(
         "Contoso",
