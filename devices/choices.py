@@ -41,6 +41,10 @@ KIND_SEVERITY = {
     FindingKind.DATA_STALE: Severity.MEDIUM,
     FindingKind.LOG_HOURS_LOST: Severity.MEDIUM,
 }
+# Findings that mean the app registration lacks a role or a working secret: onboarding is not finished.
+PERMISSION_KINDS = frozenset(
+    {FindingKind.CREDENTIALS_REJECTED, FindingKind.SUBSCRIPTION_MISSING, FindingKind.ALERTS_FORBIDDEN}
+)
 
 
 class RunOutcome(models.TextChoices):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.device_detail, name="detail"),
     path("<int:pk>/edit/", views.device_edit, name="edit"),
     path("<int:pk>/sync/", views.device_sync, name="sync"),
+    path("<int:pk>/permissions/", views.device_permissions, name="permissions"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),

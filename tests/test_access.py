@@ -129,3 +129,15 @@ def test_cost_pages_need_login_and_the_customer_success_role(
         client.force_login(user)
         status = client.get(url).status_code
         assert status == (200 if allowed else 403), (user.username, status)
+
+
+@pytest.mark.parametrize("name", ["devices:permissions"])
+def test_device_pages_need_login_and_a_device_role(client, analyst, customer_success, outsider, name):
+    from tests import factories
+
+    url = reverse(name, args=[factories.device("access").pk])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for user, allowed in ((customer_success, True), (analyst, True), (outsider, False)):
+        client.force_login(user)
+        assert client.get(url).status_code == (200 if allowed else 403), user.username
