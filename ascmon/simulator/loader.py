@@ -57,7 +57,7 @@ def deliver(azurite_url, scenario, start, end):
     count = 0
     for spec in scenario.all_accounts():
         access = access_for(azurite_url, spec)
-        episode = scenario.episode if spec.name == scenario.episode.account_name else None
+        episode = scenario.episodes.get(spec.name)
         count += upload(access, storage_activity.classic_log_blobs(spec, start, end, scenario.seed, episode))
         count += upload(access, storage_activity.monitor_log_blobs(spec, start, end, scenario.seed, episode))
     return count

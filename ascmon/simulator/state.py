@@ -44,6 +44,7 @@ class SimulatorState:
         self.faults = []
         self.fixed = set()
         self.requests = Counter()
+        self.tokens = Counter()  # tenant id -> tokens issued (a secret may expire after some)
         self.events = {}  # alert id (lower) -> [(elapsed, status)]
         for at, alert_id, status in scenario.status_changes:
             self.events.setdefault(alert_id.lower(), []).append((at, status))
@@ -85,6 +86,19 @@ class SimulatorState:
             self.events = {}
             for at, alert_id, status in self.scenario.status_changes:
                 self.events.setdefault(alert_id.lower(), []).append((at, status))
+
+    def take_token(self, tenant):
+        """May `tenant`'s secret have one more token? A fixed tenant's secret was renewed: always."""
+        with self.lock:
+            limit = tenant.secret_tokens
+            if (
+                limit is not None
+                and self.tokens[tenant.tenant_id] >= limit
+                and tenant.tenant_id not in self.fixed
+            ):
+                return False
+            self.tokens[tenant.tenant_id] += 1
+            return True
 
     def fix(self, tenant_id, fixed=True):
         with self.lock:
