@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from devices.checks import PLAN_RESOURCE_TYPES
 from devices.choices import FindingKind, Severity
-from devices.ingestion import newest_log_window
+from devices.ingestion import logs_read_until
 from devices.models import DefenderPlan, Device, Finding, Subscription
 
 PAGE_SIZE = 50
@@ -83,7 +83,7 @@ def annotated():
         open_findings=counted(findings),
         high_findings=counted(findings.filter(severity=Severity.HIGH)),
         medium_findings=counted(findings.filter(severity=Severity.MEDIUM)),
-        logs_until=newest_log_window(),
+        logs_until=logs_read_until(),
     )
 
 
@@ -159,7 +159,6 @@ def attach_coverage(devices):
     now = timezone.now()
     for device in devices:
         device.coverage = coverage[device.pk]
-        device.logs_until = max(filter(None, (device.logs_until, device.logs_ingested_until)), default=None)
         device.lag = now - device.logs_until if device.logs_until else None
         device.stale = device.is_stale(now)
         device.low_findings = device.open_findings - device.high_findings - device.medium_findings

@@ -198,3 +198,18 @@ def test_day_bars_scale_to_the_busiest_day(when):
 
     chart = day_bars([(when.date(), 0), (when.date(), 5), (when.date(), 10)])
     assert [bar["height"] for bar in chart["bars"]] == [1, 30, 60]
+
+
+def test_ingestion_lag_is_how_far_the_slowest_account_trails(analyst_client, db):
+    from storage_logs.models import AccountIngest
+
+    fast, _ = factories.storage_account("fastacct", device_name="laggy")
+    slow, _ = factories.storage_account("slowacct", device_name="laggy")
+    now = timezone.now()
+    AccountIngest.objects.create(account=fast, read_until=now - timedelta(hours=1))
+    AccountIngest.objects.create(account=slow, read_until=now - timedelta(hours=3, minutes=5))
+    html = analyst_client.get(reverse("devices:detail", args=[fast.device_id])).content.decode()
+    lag = html[html.index('id="summary-lag"') :]
+    assert "3\xa0hours" in lag[: lag.index("</div>")]
+    fleet_html = analyst_client.get(reverse("devices:list")).content.decode()
+    assert "3\xa0hours" in fleet_html
