@@ -68,3 +68,10 @@ class NotificationEvent(models.TextChoices):
 
 
 EVENT_COLOURS = {NotificationEvent.OPENED: "high", NotificationEvent.RESOLVED: "ok"}
+
+
+class SampleOutcome(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    SENDING = "sending", "Asking Azure"
+    SENT = "sent", "Accepted by Azure"
+    FAILED = "failed", "Refused"

@@ -2,18 +2,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
 from ascmon.roles import ADMIN, ANALYST, CUSTOMER_SUCCESS, has_role, role_required
 from ascmon.sorting import ASCENDING, DESCENDING, sort_links
-from devices import finding_groups, onboarding, onboarding_script
+from devices import finding_groups, onboarding, onboarding_script, sample_alerts
 from devices.choices import PERMISSION_KINDS
 from devices.fleet import DEFAULT_SORT, SORTS, FleetFilter, fleet_page
 from devices.forms import DeviceForm
 from devices.models import DefenderPlan, Device, Notification
 from devices.notifications import NotificationFilter, unread_count
+from devices.sample_alerts import ARRIVAL_MINUTES
 from devices.summary import summary
 from storage_logs import cost_report
 
@@ -93,6 +95,28 @@ def device_sync(request, pk):
     return redirect("devices:detail", device.pk)
 
 
+@role_required(CUSTOMER_SUCCESS)
+@require_POST
+def sample_alerts_send(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    sample_alerts.request(device, request.user)
+    if request.htmx:
+        return sample_alerts_status(request, pk)
+    messages.info(request, f"Sample alerts are asked of Azure for {device.name}.")
+    return redirect(reverse("devices:detail", args=[device.pk]) + "#sample-alerts")
+
+
+@role_required(*VIEWERS)
+def sample_alerts_status(request, pk):
+    device = get_object_or_404(Device, pk=pk)
+    context = {"device": device, "samples": sample_alerts.result(device), **sample_context(request)}
+    return render(request, "devices/_sample_alerts.html", context)
+
+
+def sample_context(request):
+    return {"can_manage": has_role(request.user, CUSTOMER_SUCCESS), "arrival_minutes": ARRIVAL_MINUTES}
+
+
 @role_required(*VIEWERS)
 def device_detail(request, pk):
     device = get_object_or_404(Device, pk=pk)
@@ -113,6 +137,8 @@ def device_detail(request, pk):
         "can_manage": has_role(request.user, CUSTOMER_SUCCESS),
         "can_triage": has_role(request.user, ANALYST),
         "cost": cost_report.device_table(device) if has_role(request.user, CUSTOMER_SUCCESS) else None,
+        "samples": sample_alerts.result(device),
+        **sample_context(request),
     }
     return render(request, "devices/detail.html", context)
 

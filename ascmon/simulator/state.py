@@ -45,6 +45,7 @@ class SimulatorState:
         self.fixed = set()
         self.requests = Counter()
         self.tokens = Counter()  # tenant id -> tokens issued (a secret may expire after some)
+        self.samples = {}  # subscription id -> sample alerts raised by Alerts_Simulate, newest first
         self.events = {}  # alert id (lower) -> [(elapsed, status)]
         for at, alert_id, status in scenario.status_changes:
             self.events.setdefault(alert_id.lower(), []).append((at, status))
@@ -155,11 +156,15 @@ class SimulatorState:
             return scenario_module.diagnostic_settings(replace(spec, diagnostic_logs=True))
         return scenario_module.diagnostic_settings(spec)
 
-    def alerts(self, subscription_id):
-        """Alerts visible now, with their current status."""
-        now = self.elapsed()
-        out = []
+    def add_samples(self, subscription_id, alerts):
         with self.lock:
+            self.samples[subscription_id] = alerts + self.samples.get(subscription_id, [])
+
+    def alerts(self, subscription_id):
+        """Alerts visible now, with their current status (sample alerts first: they are the newest)."""
+        now = self.elapsed()
+        with self.lock:
+            out = list(self.samples.get(subscription_id, ()))
             for alert in self.scenario.alerts.get(subscription_id, []):
                 if self.scenario.appear_after.get(alert["id"], 0) > now:
                     continue
