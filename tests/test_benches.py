@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from bench import alert_context, alert_ingest, reduce_logs
+from bench import alert_context, alert_ingest, fleet_pages, reduce_logs
 
 
 @pytest.mark.django_db
@@ -39,3 +39,14 @@ def test_the_reduce_logs_bench_compares_with_duckdb_and_prints_its_figures(tmp_p
     assert "duckdb clean: " in printed
     assert "ours   clean: " in printed and "ours   real: " in printed
     assert printed.count("peak RSS, ") == 2
+
+
+@pytest.mark.django_db
+def test_the_fleet_pages_bench_fills_a_fleet_and_prints_each_page_with_its_queries():
+    out = io.StringIO()
+    fleet_pages.run(**fleet_pages.SMOKE, out=out)
+    printed = out.getvalue()
+    assert f"filled {fleet_pages.SMOKE['devices']} devices" in printed
+    for label in ("fleet page", "device page", "alerts searched by IP", "suppression rule list"):
+        assert f"  {label} " in printed, label
+    assert printed.count(" queries ") == 9
