@@ -14,7 +14,9 @@ EXPIRING_DAYS = 7
 
 
 def count_of(alerts, group_by):
-    rows = alerts.order_by().values(group_by).annotate(n=Count("pk")).values("n")
+    """Rows per `group_by`, counting that indexed column rather than the id, so the count is an index-only
+    scan (alert_suppressed_hits, alert_type_list)."""
+    rows = alerts.order_by().values(group_by).annotate(n=Count(group_by)).values("n")
     return Coalesce(Subquery(rows[:1], output_field=IntegerField()), Value(0))
 
 

@@ -159,6 +159,7 @@ def attach_coverage(devices):
     now = timezone.now()
     for device in devices:
         device.coverage = coverage[device.pk]
+        device.coverage_gaps = [plan for plan in device.coverage if plan["on"] < plan["total"]]
         device.lag = now - device.logs_until if device.logs_until else None
         device.stale = device.is_stale(now)
         device.low_findings = device.open_findings - device.high_findings - device.medium_findings
