@@ -84,6 +84,8 @@ class SimulatorState:
             self.page_size = self.default_page_size
             self.started = time.monotonic()
             self.requests.clear()
+            self.tokens.clear()
+            self.samples = {}
             self.events = {}
             for at, alert_id, status in self.scenario.status_changes:
                 self.events.setdefault(alert_id.lower(), []).append((at, status))
