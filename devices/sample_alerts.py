@@ -116,15 +116,19 @@ def result(device, now=None):
     if first is not None:
         return Result("arrived", sample, alerts.count(), first - sample.requested_at)
     if sample.outcome == SampleOutcome.FAILED:
-        return Result("failed", sample, causes=[e["error"] for e in sample.errors])
+        return Result("failed", sample, causes=[e["error"] for e in sample.errors] + finding_causes(device))
     if now - sample.requested_at < timedelta(minutes=ARRIVAL_MINUTES):
         return Result("waiting", sample)
     return Result("late", sample, causes=causes_of(device, sample))
 
 
-def causes_of(device, sample):
+def finding_causes(device):
     kinds = set(device.findings.open().values_list("kind", flat=True))
-    causes = [text for kind, text in CAUSES.items() if kind in kinds]
+    return [text for kind, text in CAUSES.items() if kind in kinds]
+
+
+def causes_of(device, sample):
+    causes = finding_causes(device)
     polls = apps.get_model("alerts", "PollRun").objects.filter(
         device=device, started_at__gte=sample.requested_at
     )

@@ -82,3 +82,20 @@ def test_azure_refusing_the_request_is_shown(cs_client, device, simulated_azure)
 def test_analysts_see_the_result_but_only_customer_success_sends(analyst_client, device):
     assert analyst_client.get(reverse("devices:sample_alerts", args=[device.pk])).status_code == 200
     assert analyst_client.post(reverse("devices:sample_alerts_send", args=[device.pk])).status_code == 403
+
+
+def test_a_refusal_also_names_the_open_findings_that_explain_it(cs_client, device):
+    from devices.models import Finding
+
+    Finding.objects.create(
+        device=device, kind=FindingKind.CREDENTIALS_REJECTED, severity="high", subject="tenant",
+        title="Azure rejected the app registration's credentials", explanation="x", portal_steps="x",
+        cli_command="x",
+    )  # fmt: skip
+    sample = press_the_button(cs_client, device)
+    SampleAlertRequest.objects.filter(pk=sample.pk).update(
+        outcome=SampleOutcome.FAILED, errors=[{"subscription": "", "error": "No subscription is visible."}]
+    )
+    html = cs_client.get(reverse("devices:sample_alerts", args=[device.pk])).content.decode()
+    assert "No subscription is visible." in html
+    assert "Azure rejects the app&#x27;s credentials" in html
