@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from alerts import tuning
+from alerts.forms_admin import SuppressTypesForm
 from alerts.models import (
     Alert,
     AlertType,
@@ -23,14 +24,13 @@ SHOWN_MATCHES = 20
 class SuppressionRuleAdmin(RoleAdmin):
     list_display = (
         "__str__",
-        "alert_type",
-        "product_name",
-        "preview_only",
-        "severity",
-        "entity_pattern",
+        "criteria",
         "owner",
         "is_active",
-        "expires_at",
+        "expires",
+        "hits_last_7_days",
+        "hits_last_30_days",
+        "last_hit",
         "suppressed_alerts",
     )
     list_filter = ("is_active", "preview_only", "severity")
@@ -50,7 +50,41 @@ class SuppressionRuleAdmin(RoleAdmin):
     change_form_template = "admin/alerts/suppressionrule/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(suppressed=Count("alerts"))
+        return tuning.with_hits(super().get_queryset(request).select_related("owner"))
+
+    @admin.display(description="matches")
+    def criteria(self, rule):
+        parts = [
+            ("type", rule.alert_type),
+            ("product", rule.product_name),
+            ("severity", rule.get_severity_display() if rule.severity else ""),
+            ("entity", rule.entity_pattern),
+            ("", "preview alerts only" if rule.preview_only else ""),
+        ]
+        return format_html_join(
+            "", "<div>{}{}</div>", ((f"{label}: " if label else "", v) for label, v in parts if v)
+        )
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, rule):
+        if rule.expires_at is None:
+            return "never"
+        when = f"{rule.expires_at:%Y-%m-%d %H:%M}"
+        if tuning.expiring_soon(rule):
+            return format_html('<strong class="expiring">{} (soon: extend or let go)</strong>', when)
+        return when
+
+    @admin.display(description="hits 7 d", ordering="hits_7")
+    def hits_last_7_days(self, rule):
+        return rule.hits_7
+
+    @admin.display(description="hits 30 d", ordering="hits_30")
+    def hits_last_30_days(self, rule):
+        return rule.hits_30
+
+    @admin.display(description="last hit", ordering="last_hit")
+    def last_hit(self, rule):
+        return f"{rule.last_hit:%Y-%m-%d %H:%M}" if rule.last_hit else "never"
 
     @admin.display(description="alerts suppressed", ordering="suppressed")
     def suppressed_alerts(self, rule):
@@ -154,15 +188,72 @@ class AlertAdmin(RoleAdmin):
 
 @admin.register(AlertType)
 class AlertTypeAdmin(RoleAdmin):
-    list_display = ("name", "display_name", "product_name", "known", "is_new", "first_seen_at", "alert_count")
+    list_display = (
+        "name",
+        "display_name",
+        "product_name",
+        "known",
+        "is_new",
+        "first_seen_at",
+        "alerts_last_7_days",
+        "alerts_last_30_days",
+        "suppressed_share",
+    )
     list_filter = ("is_new", "known")
     search_fields = ("name", "display_name")
     readonly_fields = ("name", "display_name", "product_name", "known", "first_seen_at", "last_seen_at")
-    actions = ["mark_reviewed"]
+    ordering = ("-is_new", "-first_seen_at", "name")  # new types first: they are what needs a look
+    actions = ["mark_reviewed", "suppress_types"]
 
-    @admin.display(description="alerts")
-    def alert_count(self, kind):
-        return Alert.objects.filter(alert_type=kind.name).count()
+    def get_queryset(self, request):
+        return tuning.with_volume(super().get_queryset(request))
+
+    @admin.display(description="alerts 7 d", ordering="alerts_7")
+    def alerts_last_7_days(self, kind):
+        return kind.alerts_7
+
+    @admin.display(description="alerts 30 d", ordering="alerts_30")
+    def alerts_last_30_days(self, kind):
+        return kind.alerts_30
+
+    @admin.display(description="suppressed (30 d)", ordering="suppressed_30")
+    def suppressed_share(self, kind):
+        return tuning.share(kind.suppressed_30, kind.alerts_30)
+
+    @admin.action(description="Suppress these types (preview first)")
+    def suppress_types(self, request, queryset):
+        """Show what one rule per type would hide; only the confirmation saves the rules."""
+        names = list(queryset.values_list("name", flat=True))
+        form = SuppressTypesForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return self.save_type_rules(request, names, form.cleaned_data)
+        reason = form.data.get("reason") if form.is_bound else ""
+        drafts = tuning.draft_rules(names, reason or "")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Suppress these alert types?",
+            "opts": self.opts,
+            "form": form,
+            "drafts": [(rule, matches[:5], len(matches), hidden) for rule, matches, hidden in drafts],
+            "queryset": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/alerts/alerttype/suppress_preview.html", context)
+
+    def save_type_rules(self, request, names, data):
+        made, hidden = [], 0
+        for rule, _, _ in tuning.draft_rules(names, data["reason"], data["expires_at"]):
+            rule.owner = request.user
+            rule.save()
+            hidden += rule.apply_to_recent()
+            made.append(rule.pk)
+        AuditEvent.objects.create(
+            user=request.user,
+            action="added suppression rule",
+            detail={"rules": made, "types": names, "suppressed_now": hidden},
+        )
+        self.message_user(request, f"{len(made)} suppression rule(s) saved; {hidden} alert(s) hidden now.")
+        return None
 
     @admin.action(description="Mark reviewed (no longer a new type)")
     def mark_reviewed(self, request, queryset):

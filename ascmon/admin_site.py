@@ -24,6 +24,9 @@ class RoleAdmin(admin.ModelAdmin):
     editable = True
     deletable = True
 
+    class Media:
+        css = {"all": ("ascmon/admin.css",)}
+
     def _is_admin(self, request):
         return ADMIN in roles_of(request.user)
 

@@ -45,6 +45,10 @@ KIND_SEVERITY = {
     FindingKind.ACTIVITY_LOG_FORBIDDEN: Severity.MEDIUM,
     FindingKind.EVIDENCE_TOO_SHORT: Severity.LOW,
 }
+# Findings that mean the app registration lacks a role or a working secret: onboarding is not finished.
+PERMISSION_KINDS = frozenset(
+    {FindingKind.CREDENTIALS_REJECTED, FindingKind.SUBSCRIPTION_MISSING, FindingKind.ALERTS_FORBIDDEN}
+)
 
 
 class RunOutcome(models.TextChoices):
@@ -68,3 +72,10 @@ class NotificationEvent(models.TextChoices):
 
 
 EVENT_COLOURS = {NotificationEvent.OPENED: "high", NotificationEvent.RESOLVED: "ok"}
+
+
+class SampleOutcome(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    SENDING = "sending", "Asking Azure"
+    SENT = "sent", "Accepted by Azure"
+    FAILED = "failed", "Refused"

@@ -123,13 +123,13 @@ class DeviceForm(forms.ModelForm):
     @sensitive_variables("cleaned", "tenant", "secret")
     def check_credentials(self, cleaned):
         from ascmon.azure.credentials import Tenant
-        from devices.inventory import azure
+        from devices.inventory import wrappers
 
         secret = cleaned["client_secret"] or self.instance.tenant().client_secret
         tenant = Tenant(cleaned["tenant_id"], cleaned["client_id"], secret)
         try:
-            azure.subscriptions.verify_credentials(tenant)
-            self.subscriptions_seen = azure.subscriptions.list_subscriptions(tenant)
+            wrappers.subscriptions.verify_credentials(tenant)
+            self.subscriptions_seen = wrappers.subscriptions.list_subscriptions(tenant)
         except BadCredentials as exc:
             field, message = CREDENTIAL_MESSAGES.get(
                 exc.reason,

@@ -18,7 +18,7 @@ class Wrappers:
         return importlib.import_module(f"ascmon.azure.{name}")
 
 
-azure = Wrappers()
+wrappers = Wrappers()
 
 
 class Calls:
@@ -67,8 +67,8 @@ class Calls:
 
 def collect(device, tenant, calls):
     """Everything the health checks need. Raises BadCredentials, or AzureError when nothing is visible."""
-    calls(azure.subscriptions.verify_credentials, tenant)
-    listed = calls(azure.subscriptions.list_subscriptions, tenant)
+    calls(wrappers.subscriptions.verify_credentials, tenant)
+    listed = calls(wrappers.subscriptions.list_subscriptions, tenant)
     seen = Observation(expected=list(device.expected_subscriptions))
     for item in listed:
         sub = SubscriptionSeen(
@@ -82,18 +82,18 @@ def collect(device, tenant, calls):
 
 def collect_subscription(tenant, sub, seen, calls):
     sub_id = sub.subscription_id
-    sub.resources = calls.tolerate(sub_id, azure.resources.count_resources, tenant, sub_id)
+    sub.resources = calls.tolerate(sub_id, wrappers.resources.count_resources, tenant, sub_id)
     sub.alerts_forbidden = alerts_forbidden(tenant, sub_id, calls)
-    sub.activity_forbidden = forbidden(tenant, sub_id, calls, azure.activity.can_read)
-    sub.pricings = calls.tolerate(sub_id, azure.security.list_pricings, tenant, sub_id)
-    for account in calls.tolerate(sub_id, azure.storage.list_storage_accounts, tenant, sub_id) or ():
+    sub.activity_forbidden = forbidden(tenant, sub_id, calls, wrappers.activity.can_read)
+    sub.pricings = calls.tolerate(sub_id, wrappers.security.list_pricings, tenant, sub_id)
+    for account in calls.tolerate(sub_id, wrappers.storage.list_storage_accounts, tenant, sub_id) or ():
         seen.accounts.append(collect_account(tenant, sub_id, account, calls))
 
 
 def alerts_forbidden(tenant, sub_id, calls):
     """True on 403 for the first page of alerts, False when it reads, None when unknown."""
     try:
-        pages = calls(azure.security.iter_alert_pages, tenant, sub_id)
+        pages = calls(wrappers.security.iter_alert_pages, tenant, sub_id)
         next(iter(pages), None)
         getattr(pages, "close", lambda: None)()
         return False
@@ -103,7 +103,7 @@ def alerts_forbidden(tenant, sub_id, calls):
         raise
     except AzureError as exc:
         calls.throttled += isinstance(exc, Throttled)
-        calls.record(sub_id, azure.security.iter_alert_pages, exc)
+        calls.record(sub_id, wrappers.security.iter_alert_pages, exc)
         calls.unsure.add(sub_id)
         return None
 
@@ -129,7 +129,7 @@ def collect_account(tenant, sub_id, account, calls):
     seen.raw = account
     blob_service = f"{account['id']}/blobServices/default"
     seen.diagnostic_settings = calls.tolerate(
-        account["id"], azure.monitor.list_diagnostic_settings, tenant, blob_service
+        account["id"], wrappers.monitor.list_diagnostic_settings, tenant, blob_service
     )
     archives = [
         s.get("storage_account_id") for s in seen.diagnostic_settings or () if s.get("storage_account_id")
@@ -137,14 +137,14 @@ def collect_account(tenant, sub_id, account, calls):
     if archives:  # a failure here leaves the account's other findings alone (a subject of its own)
         target = archives[0]
         seen.lifecycle_days = calls.tolerate(
-            f"{target}/managementPolicies", azure.storage.get_log_lifecycle_days, tenant, target
+            f"{target}/managementPolicies", wrappers.storage.get_log_lifecycle_days, tenant, target
         )
-    key = calls.tolerate(account["id"], azure.storage.get_account_key, tenant, account["id"])
+    key = calls.tolerate(account["id"], wrappers.storage.get_account_key, tenant, account["id"])
     if key:
-        access = azure.blobs.BlobAccess(
+        access = wrappers.blobs.BlobAccess(
             blob_endpoint=account.get("blob_endpoint") or "", account_name=account["name"], account_key=key
         )
-        seen.logging = calls.tolerate(account["id"], azure.blobs.get_logging_properties, access)
+        seen.logging = calls.tolerate(account["id"], wrappers.blobs.get_logging_properties, access)
     return seen
 
 

@@ -14,6 +14,7 @@ from devices.choices import (
     FindingKind,
     NotificationEvent,
     RunOutcome,
+    SampleOutcome,
     Severity,
 )
 
@@ -283,3 +284,26 @@ class Notification(models.Model):
     @property
     def colour(self):
         return EVENT_COLOURS[self.event]
+
+
+class SampleAlertRequest(models.Model):
+    """One "send sample alerts" check: what Azure was asked (Alerts_Simulate) and what it answered. Whether
+    the samples arrived is read from the alerts the poll stored since (devices/sample_alerts.py)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="sample_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=SampleOutcome.choices, default=SampleOutcome.REQUESTED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subscriptions = models.JSONField(
+        default=list, blank=True, help_text="Subscriptions Azure accepted it for"
+    )
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"Sample alerts for {self.device} at {self.requested_at:%Y-%m-%d %H:%M}"

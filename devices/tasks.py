@@ -54,14 +54,14 @@ def inventory_of(device, run):
     try:
         seen = inventory.collect(device, tenant, calls)
     except BadCredentials as exc:
-        calls.record("tenant", inventory.azure.subscriptions.verify_credentials, exc)
+        calls.record("tenant", inventory.wrappers.subscriptions.verify_credentials, exc)
         rejected = Found(
             FindingKind.CREDENTIALS_REJECTED, "", facts=(("reason", exc.reason.replace("_", " ")),)
         )
         reconcile(device, [rejected], checked={FindingKind.CREDENTIALS_REJECTED}, now=timezone.now())
         return fail(device, run, calls)
     except AzureError as exc:
-        calls.record("tenant", inventory.azure.subscriptions.list_subscriptions, exc)
+        calls.record("tenant", inventory.wrappers.subscriptions.list_subscriptions, exc)
         return fail(device, run, calls)
     now = timezone.now()
     with transaction.atomic():

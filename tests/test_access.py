@@ -175,3 +175,36 @@ def test_raw_log_lines_are_for_analysts_and_admins_only(
         client.force_login(user)
         status = getattr(client, method)(url).status_code
         assert (status != 403) == allowed, (user.username, status)
+
+
+@pytest.mark.parametrize("name", ["devices:permissions"])
+def test_device_pages_need_login_and_a_device_role(client, analyst, customer_success, outsider, name):
+    from tests import factories
+
+    url = reverse(name, args=[factories.device("access").pk])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for user, allowed in ((customer_success, True), (analyst, True), (outsider, False)):
+        client.force_login(user)
+        assert client.get(url).status_code == (200 if allowed else 403), user.username
+
+
+@pytest.mark.parametrize("name", ["devices:sample_alerts"])
+def test_the_sample_alert_result_needs_a_device_role(client, analyst, outsider, name):
+    from tests import factories
+
+    url = reverse(name, args=[factories.device("samples").pk])
+    assert client.get(url).status_code == 302
+    for user, allowed in ((analyst, True), (outsider, False)):
+        client.force_login(user)
+        assert client.get(url).status_code == (200 if allowed else 403), user.username
+
+
+def test_only_customer_success_sends_sample_alerts(client, analyst, customer_success, outsider):
+    from tests import factories
+
+    url = reverse("devices:sample_alerts_send", args=[factories.device("samples").pk])
+    assert client.post(url).status_code == 302 and client.post(url)["Location"].startswith(reverse("login"))
+    for user, allowed in ((customer_success, True), (analyst, False), (outsider, False)):
+        client.force_login(user)
+        assert (client.post(url).status_code != 403) == allowed, user.username

@@ -171,7 +171,7 @@ def test_a_token_from_another_tenant_is_bad_credentials_with_reason_wrong_tenant
     try:
         settings.AZURE_MANAGEMENT_URL = settings.AZURE_AUTHORITY_HOST = arm.url
         settings.AZURE_CA_BUNDLE = arm.ca
-        contoso, fabrikam = arm.scenario.tenants
+        contoso, fabrikam = arm.scenario.tenants[:2]
         other = Tenant(fabrikam.tenant_id, fabrikam.client_id, fabrikam.client_secret)
         with pytest.raises(BadCredentials) as caught:
             resources.count_resources(other, contoso.subscriptions[0].subscription_id)

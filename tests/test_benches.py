@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from bench import alert_context, alert_ingest, evidence, reduce_logs
+from bench import alert_context, alert_ingest, evidence, fleet_pages, reduce_logs
 
 
 @pytest.mark.django_db
@@ -50,3 +50,14 @@ def test_the_evidence_bench_times_a_first_page_and_prints_the_pointer_cost():
     assert "hour ingested: " in printed and "its biggest aggregate: " in printed
     assert "first page (100 lines): p50 " in printed and "adds up: True" in printed
     assert "pointer cost: " in printed and "% with pointers" in printed
+
+
+@pytest.mark.django_db
+def test_the_fleet_pages_bench_fills_a_fleet_and_prints_each_page_with_its_queries():
+    out = io.StringIO()
+    fleet_pages.run(**fleet_pages.SMOKE, out=out)
+    printed = out.getvalue()
+    assert f"filled {fleet_pages.SMOKE['devices']} devices" in printed
+    for label in ("fleet page", "device page", "alerts searched by IP", "suppression rule list"):
+        assert f"  {label} " in printed, label
+    assert printed.count(" queries ") == 9

@@ -28,7 +28,7 @@ SCENARIO_KINDS = {
 @pytest.fixture
 def fake(monkeypatch):
     fake = FakeAzure()
-    monkeypatch.setattr(inventory, "azure", fake)
+    monkeypatch.setattr(inventory, "wrappers", fake)
     monkeypatch.setattr(tasks, "FOLLOW_UPS", ())
     return fake
 

@@ -17,7 +17,7 @@ from tests.devices_fake import CLIENT, DEV, PROD, SECRET, TENANT, FakeAzure
 @pytest.fixture
 def fake(monkeypatch):
     fake = FakeAzure()
-    monkeypatch.setattr(inventory, "azure", fake)
+    monkeypatch.setattr(inventory, "wrappers", fake)
     monkeypatch.setattr(tasks, "FOLLOW_UPS", ())
     return fake
 

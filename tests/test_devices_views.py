@@ -41,7 +41,7 @@ def make_device(name, findings=0):
 @pytest.fixture
 def synced(monkeypatch, db):
     fake = FakeAzure()
-    monkeypatch.setattr(inventory, "azure", fake)
+    monkeypatch.setattr(inventory, "wrappers", fake)
     monkeypatch.setattr(tasks, "FOLLOW_UPS", ())
     device = factories.device(
         "Contoso",
@@ -105,7 +105,10 @@ def test_the_device_page_shows_subscriptions_plans_accounts_findings_with_steps_
     analyst_client, synced
 ):
     html = analyst_client.get(reverse("devices:detail", args=[synced.pk])).content.decode()
-    assert html.count('class="card finding"') == synced.findings.open().count()
+    open_findings = synced.findings.open()
+    assert html.count('class="card finding-group"') == len({f.kind for f in open_findings})
+    for finding in open_findings:
+        assert f'<li id="finding-{finding.pk}">' in html
     for text in (
         "Defender plan StorageAccounts is off",
         "az security pricing create",

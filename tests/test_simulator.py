@@ -230,9 +230,17 @@ def _tenant(details):
     return Tenant(details["tenant_id"], details["client_id"], details["client_secret"])
 
 
-def test_bigger_sizes_add_a_tenant_and_more_alerts():
+def test_bigger_sizes_add_a_fleet_of_tenants_and_more_alerts():
     now = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
     small, default = scenario_module.build(1, "small", now), scenario_module.build(1, "default", now)
-    assert len(default.tenants) == len(small.tenants) + 1
+    assert len(small.tenants) == 1 and len(default.tenants) == 7
+    assert {t.state for t in default.tenants[1:]} == {
+        "subscription_missing",
+        "healthy",
+        "plans_off",
+        "logging_off",
+        "credentials_expired",
+        "busy_storage",
+    }
     assert sum(map(len, default.alerts.values())) > 3 * sum(map(len, small.alerts.values()))
     assert default.appear_after and not small.appear_after  # the demo sees alerts arrive while it runs

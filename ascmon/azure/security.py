@@ -21,7 +21,11 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.security import SecurityCenter
-from azure.mgmt.security.v2022_01_01.models import Alert
+from azure.mgmt.security.v2022_01_01.models import (
+    Alert,
+    AlertSimulatorBundlesRequestProperties,
+    AlertSimulatorRequestBody,
+)
 
 from ascmon.azure._arm import cached_client, client_options, credential, enum_text
 from ascmon.azure.errors import Transient
@@ -198,3 +202,23 @@ def list_pricings(tenant, subscription_id):
         }
         for plan in plans.value or ()
     ]
+
+
+# Alerts_Simulate bundles, and the Defender plan each needs on: Defender sends samples only for plans on.
+SAMPLE_BUNDLES = {
+    "StorageAccounts": "StorageAccounts",
+    "VirtualMachines": "VirtualMachines",
+    "KeyVaults": "KeyVaults",
+    "SqlServers": "SqlServers",
+    "AppServices": "AppServices",
+    "KubernetesService": "Containers",
+    "ResourceManager": "Arm",
+}
+
+
+@azure_errors
+def simulate_alerts(tenant, subscription_id, asc_location, bundles=tuple(SAMPLE_BUNDLES)):
+    """Ask Defender for Cloud to raise sample alerts ("[SAMPLE ALERT] ...") in the subscription
+    (Alerts_Simulate). Returns once Azure accepted the request; the alerts come through the poll."""
+    body = AlertSimulatorRequestBody(properties=AlertSimulatorBundlesRequestProperties(bundles=list(bundles)))
+    _client(tenant, subscription_id).alerts.begin_simulate(asc_location, body, polling=False)

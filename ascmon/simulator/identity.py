@@ -88,6 +88,12 @@ def token(state, signer, request, tenant):
             f"secret value, not the client secret ID, for a secret added to app '{client_id}'."
         )
         return aad_error(401, "invalid_client", 7000215, message)
+    if not state.take_token(app):
+        message = (
+            f"The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to "
+            "create new keys for your app."
+        )
+        return aad_error(401, "invalid_client", 7000222, message)
     access_token = signer.issue(tenant, client_id)
     return Response(
         200,

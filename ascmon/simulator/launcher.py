@@ -170,6 +170,9 @@ class Peers:
     def demo_tenant(self):
         return demo_tenant(self.arm.scenario)
 
+    def fleet_tenants(self):
+        return fleet_tenants(self.arm.scenario)
+
     def stop(self):
         for process in reversed(self.processes):
             stop_process(process)
@@ -208,9 +211,17 @@ def azurite_host_suffixes():
 
 
 def demo_tenant(scenario):
-    tenant = scenario.demo_tenant()
+    return tenant_details(scenario.demo_tenant(), f"{scenario.demo_tenant().name} (demo)")
+
+
+def fleet_tenants(scenario):
+    """Every tenant the demo onboards: the demo tenant first, then the fleet around it."""
+    return [demo_tenant(scenario), *(tenant_details(t, t.name) for t in scenario.tenants[1:])]
+
+
+def tenant_details(tenant, name):
     return {
-        "name": f"{tenant.name} (demo)",
+        "name": name,
         "tenant_id": tenant.tenant_id,
         "client_id": tenant.client_id,
         "client_secret": tenant.client_secret,

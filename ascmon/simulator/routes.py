@@ -5,6 +5,7 @@ import re
 
 from ascmon.simulator.identity import authenticate, expired, openid_configuration, token
 from ascmon.simulator.rest import Response, arm_error
+from ascmon.simulator.samples import sample_alerts
 from ascmon.simulator.scenario import account_key
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
@@ -119,6 +120,23 @@ def update_alert(state, signer, request, sub, rg, loc, name, action):
         return arm_error(404, "NotFound", f"Alert '{name}' was not found.")
     state.set_status(alert["id"], action)
     return Response(204, b"")
+
+
+def simulate_alerts(state, signer, request, sub, loc):
+    """Alerts_Simulate: 202 Accepted; a sample alert per requested bundle whose plan is on appears."""
+    _, error = access(state, request, sub, "Microsoft.Security/locations/alerts/simulate/action")
+    if error:
+        return error
+    try:
+        bundles = json.loads(request.body or b"{}")["properties"]["bundles"]
+    except (ValueError, KeyError, TypeError):
+        return arm_error(400, "InvalidRequestContent", "The request content was invalid.")
+    plans_on = {
+        p["name"] for p in state.pricings(sub) if p["properties"].get("pricingTier", "").lower() == "standard"
+    }
+    serial = sum(len(v) for v in state.samples.values())
+    state.add_samples(sub, sample_alerts(state.scenario, sub, bundles, plans_on, serial))
+    return Response(202, b"")
 
 
 def list_pricings(state, signer, request, sub):
@@ -305,6 +323,7 @@ ROUTES = [
     ("GET", SUB + RG + r"/providers/Microsoft\.Security/alerts", list_alerts, True),
     ("GET", SUB + RG + LOC, list_alerts, True),
     ("GET", SUB + RG + LOC + r"/(?P<name>[^/]+)", get_alert, True),
+    ("POST", SUB + LOC + r"/default/simulate", simulate_alerts, True),
     (
         "POST",
         SUB + RG + LOC + r"/(?P<name>[^/]+)/(?P<action>dismiss|resolve|activate|inProgress)",

@@ -67,6 +67,9 @@ class Tenant:
     client_secret: str
     subscriptions: list
     contacts: tuple = ()
+    state: str = "demo"  # the fleet's tenants each show one state (FLEET below); "demo" shows them all
+    # The simulator refuses the secret after this many tokens (an expired secret); None: never.
+    secret_tokens: int | None = None
 
     def expected_subscriptions(self):
         return [s.subscription_id for s in self.subscriptions]
@@ -86,7 +89,8 @@ class Scenario:
     alerts: dict = field(default_factory=dict)  # sub -> [alert REST dicts], newest first
     appear_after: dict = field(default_factory=dict)  # alert id -> seconds after start
     status_changes: list = field(default_factory=list)  # (seconds after start, alert id, status)
-    episode: object = None
+    episode: object = None  # the demo tenant's exfiltration
+    episodes: dict = field(default_factory=dict)  # account name -> Episode, the demo's one included
     family_episodes: dict = field(default_factory=dict)  # family -> FamilyEpisode (family_episodes.py)
 
     def subscription(self, subscription_id):
@@ -101,7 +105,7 @@ class Scenario:
 
     def episodes_for(self, account_name):
         """The episodes whose lines go into one account's logs (exfiltration first)."""
-        found = [self.episode] if self.episode and self.episode.account_name == account_name else []
+        found = [self.episodes[account_name]] if account_name in self.episodes else []
         return found + [e for e in self.family_episodes.values() if e.account_name == account_name]
 
     def all_accounts(self):
@@ -117,7 +121,7 @@ class Scenario:
 # ---- tenants and subscriptions ----------------------------------------------------------------------
 
 
-def _tenant(seed, name, short, subs, contacts):
+def _tenant(seed, name, short, subs, contacts, **extra):
     tenant_id = stable_uuid(seed, "tenant", short)
     subscriptions = [
         Subscription(stable_uuid(seed, "sub", short, label), f"{name} {label}", tenant_id, state, granted)
@@ -125,8 +129,24 @@ def _tenant(seed, name, short, subs, contacts):
     ]
     secret = base64.urlsafe_b64encode(hashlib.sha256(f"{seed}:{short}:secret".encode()).digest()).decode()
     return Tenant(
-        name, tenant_id, stable_uuid(seed, "app", short), f"Sim~{secret[:34]}", subscriptions, contacts
+        name,
+        tenant_id,
+        stable_uuid(seed, "app", short),
+        f"Sim~{secret[:34]}",
+        subscriptions,
+        contacts,
+        **extra,
     )
+
+
+# The fleet beside the demo tenant: (name, state, subscriptions). Each shows one state an MSSP meets.
+FLEET = (
+    ("Northwind", "healthy", [("Production", "Enabled", True)]),
+    ("Tailspin", "plans_off", [("Web", "Enabled", True), ("Data", "Enabled", True)]),
+    ("Wingtip", "logging_off", [("Main", "Enabled", True)]),
+    ("Litware", "credentials_expired", [("Main", "Enabled", True)]),
+    ("Adventure Works", "busy_storage", [("Retail", "Enabled", True)]),
+)
 
 
 def _tenants(seed, size):
@@ -151,8 +171,21 @@ def _tenants(seed, size):
         "fabrikam",
         [("Main", "Enabled", True), ("Sandbox", "Enabled", False)],
         ("security@fabrikam.example",),
+        state="subscription_missing",
     )
-    return [contoso, fabrikam]
+    fleet = [
+        _tenant(
+            seed,
+            name,
+            name.lower().replace(" ", ""),
+            subs,
+            (f"soc@{name.lower().replace(' ', '')}.example",),
+            state=state,
+            secret_tokens=1 if state == "credentials_expired" else None,
+        )
+        for name, state, subs in FLEET
+    ]
+    return [contoso, fabrikam, *fleet]
 
 
 # ---- resources ----------------------------------------------------------------------------------------
@@ -214,8 +247,16 @@ def _plan(sub_id, name, tier, sub_plan=None, **extra):
     }
 
 
-def pricings_for(sub_id, strong):
-    """Production-like subscriptions run most plans; the others mostly Free. Dns is deprecated."""
+def pricings_for(sub_id, strong, every_plan=False):
+    """Production-like subscriptions run most plans; the others mostly Free. Dns is deprecated.
+    `every_plan`: a fully covered subscription (the healthy tenant), every current plan Standard."""
+    if every_plan:
+        return [
+            dict(plan, properties=dict(plan["properties"], pricingTier="Standard"))
+            if not plan["properties"].get("deprecated")
+            else plan
+            for plan in pricings_for(sub_id, True)
+        ]
     tier = "Standard" if strong else "Free"
     storage_extensions = [
         {
@@ -249,12 +290,27 @@ def pricings_for(sub_id, strong):
 # ---- storage accounts ---------------------------------------------------------------------------------
 
 
-def _accounts(short, sub, index, profile):
+def _accounts(short, sub, index, profile, state="demo"):
     """Per granted subscription: logging fully on (2.0), read-off (1.0), off; diagnostic settings on one,
-    whose archive a lifecycle rule empties after 14 days."""
+    whose archive a lifecycle rule empties after 14 days. The fleet's tenants: logging right (healthy,
+    plans off, expired secret), off or kept too briefly (logging_off), or many well-logged accounts
+    (busy_storage)."""
     rg = "rg-storage"
     base = f"{short[:5]}{index}"
     sid = sub.subscription_id
+    if state in ("healthy", "plans_off", "credentials_expired", "subscription_missing"):
+        return [AccountLogSpec(f"{base}data", sid, rg, "2.0", True, True, True, 30, False, profile)]
+    if state == "logging_off":
+        return [
+            AccountLogSpec(f"{base}files", sid, rg, None, False, False, False, None, False, profile),
+            AccountLogSpec(f"{base}backup", sid, rg, "1.0", True, True, True, 3, False, profile),
+            AccountLogSpec(f"{base}media", sid, rg, "2.0", True, True, False, 5, False, profile),
+        ]
+    if state == "busy_storage":
+        names = ("orders", "images", "exports", "archive", "telemetry", "reports")
+        return [
+            AccountLogSpec(f"{base}{n}", sid, rg, "2.0", True, True, True, 30, False, profile) for n in names
+        ]
     if index == 0:
         return [
             AccountLogSpec(f"{base}invoices", sid, rg, "2.0", True, True, True, 30, True, profile, 14),
@@ -310,15 +366,22 @@ def build(seed=1, size="small", now=None, extra_alerts=0):
     profile = LOG_PROFILE[size]
     scenario = Scenario(seed, size, now, _tenants(seed, size))
     for tenant in scenario.tenants:
-        short = tenant.name.lower()
+        short = tenant.name.lower().replace(" ", "")
         granted = [s for s in tenant.subscriptions if s.granted]
         for index, sub in enumerate(granted):
-            accounts = _accounts(short, sub, index, profile) if sub.state == "Enabled" else []
+            accounts = _accounts(short, sub, index, profile, tenant.state) if sub.state == "Enabled" else []
             scenario.accounts[sub.subscription_id] = accounts
             scenario.resources[sub.subscription_id] = _resources(rng, sub, accounts, scale)
-            scenario.pricings[sub.subscription_id] = pricings_for(sub.subscription_id, strong=index == 0)
+            strong = index == 0 and tenant.state != "plans_off"
+            every_plan = tenant.state in ("healthy", "busy_storage", "logging_off", "credentials_expired")
+            scenario.pricings[sub.subscription_id] = pricings_for(sub.subscription_id, strong, every_plan)
     exfil_account = scenario.accounts[scenario.tenants[0].subscriptions[0].subscription_id][0]
     scenario.episode = exfiltration_episode(exfil_account.name, now, seed)
     scenario.family_episodes = family_episodes(exfil_account.name, now, seed)
+    scenario.episodes[exfil_account.name] = scenario.episode
+    for tenant in scenario.tenants:
+        if tenant.state == "busy_storage":
+            busy = scenario.accounts[tenant.subscriptions[0].subscription_id][0]
+            scenario.episodes[busy.name] = exfiltration_episode(busy.name, now, seed)
     scenario_alerts.generate(scenario, rng, extra_alerts)
     return scenario

@@ -187,9 +187,10 @@ def _resource_for(scenario, sub_id, kind, rng):
 def generate(scenario, rng, extra_alerts=0):
     """`extra_alerts` more catalog alerts in the demo tenant's production subscription (benchmarks)."""
     now = scenario.now
-    repeats = {"small": 1, "default": 4, "large": 60}[scenario.size]
+    size_repeats = {"small": 1, "default": 4, "large": 60}[scenario.size]
     first = True
     for tenant in scenario.tenants:
+        repeats = size_repeats if tenant.state == "demo" else 1  # the fleet around the demo is quieter
         for sub in tenant.subscriptions:
             if not sub.granted:
                 continue
@@ -205,6 +206,12 @@ def generate(scenario, rng, extra_alerts=0):
             if sub.state == "Enabled":
                 alerts.extend(_specials(scenario, sub_id, rng, first))
                 first = False
+            alerts.extend(
+                _exfiltration(scenario, sub_id, rng, episode)
+                for episode in scenario.episodes.values()
+                if episode is not scenario.episode
+                and any(s.name == episode.account_name for s in scenario.accounts.get(sub_id, ()))
+            )
             alerts.sort(key=lambda a: a["properties"]["timeGeneratedUtc"], reverse=True)
             scenario.alerts[sub_id] = alerts
     _timeline(scenario, rng)
@@ -249,8 +256,8 @@ def _family_alerts(scenario, sub_id):
     return out
 
 
-def _exfiltration(scenario, sub_id, rng):
-    episode = scenario.episode
+def _exfiltration(scenario, sub_id, rng, episode=None):
+    episode = episode or scenario.episode
     spec = next(s for s in scenario.accounts[sub_id] if s.name == episode.account_name)
     ctx = _context(rng, scenario.now)
     ctx.update(

@@ -46,6 +46,8 @@ class SimulatorState:
         self.activity_denied = set()  # tenants whose app may not read the Activity Log (/_sim/deny)
         self._activity = None
         self.requests = Counter()
+        self.tokens = Counter()  # tenant id -> tokens issued (a secret may expire after some)
+        self.samples = {}  # subscription id -> sample alerts raised by Alerts_Simulate, newest first
         self.events = {}  # alert id (lower) -> [(elapsed, status)]
         for at, alert_id, status in scenario.status_changes:
             self.events.setdefault(alert_id.lower(), []).append((at, status))
@@ -85,9 +87,24 @@ class SimulatorState:
             self.page_size = self.default_page_size
             self.started = time.monotonic()
             self.requests.clear()
+            self.tokens.clear()
+            self.samples = {}
             self.events = {}
             for at, alert_id, status in self.scenario.status_changes:
                 self.events.setdefault(alert_id.lower(), []).append((at, status))
+
+    def take_token(self, tenant):
+        """May `tenant`'s secret have one more token? A fixed tenant's secret was renewed: always."""
+        with self.lock:
+            limit = tenant.secret_tokens
+            if (
+                limit is not None
+                and self.tokens[tenant.tenant_id] >= limit
+                and tenant.tenant_id not in self.fixed
+            ):
+                return False
+            self.tokens[tenant.tenant_id] += 1
+            return True
 
     def fix(self, tenant_id, fixed=True):
         with self.lock:
@@ -158,11 +175,15 @@ class SimulatorState:
                 self._activity = scenario_events(self.scenario)
             return self._activity.get(subscription_id, [])
 
-    def alerts(self, subscription_id):
-        """Alerts visible now, with their current status."""
-        now = self.elapsed()
-        out = []
+    def add_samples(self, subscription_id, alerts):
         with self.lock:
+            self.samples[subscription_id] = alerts + self.samples.get(subscription_id, [])
+
+    def alerts(self, subscription_id):
+        """Alerts visible now, with their current status (sample alerts first: they are the newest)."""
+        now = self.elapsed()
+        with self.lock:
+            out = list(self.samples.get(subscription_id, ()))
             for alert in self.scenario.alerts.get(subscription_id, []):
                 if self.scenario.appear_after.get(alert["id"], 0) > now:
                     continue

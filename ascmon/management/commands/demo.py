@@ -106,11 +106,13 @@ class Command(BaseCommand):
         return peers
 
     def onboard_demo_tenant(self, peers, env):
+        """The demo tenant and the fleet around it, each through the form a customer-success user fills."""
         from devices.onboarding import onboard_demo_device
 
-        device = onboard_demo_device(peers.demo_tenant())
+        names = [onboard_demo_device(tenant).name for tenant in peers.fleet_tenants()]
         self.stdout.write(
-            f"onboarded demo device {device.name!r}; its inventory, alerts and logs load in the background"
+            f"onboarded {len(names)} devices ({', '.join(names)}); their inventories, alerts and logs load "
+            "in the background"
         )
 
     def spawn(self, name, argv, env):

@@ -86,6 +86,16 @@
     });
   });
 
+  // "Copy the script": the text of the element the button names, to the clipboard.
+  document.addEventListener("click", function (event) {
+    var id = event.target.getAttribute && event.target.getAttribute("data-copy");
+    var source = id && document.getElementById(id);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      event.target.textContent = "Copied";
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-keep-input]").forEach(restore);
   });
