@@ -56,6 +56,9 @@ UNKNOWN_TO_ASCMON = tuple(_alert_type(entry) for entry in DATA["unknown_to_ascmo
 # The same sign-in incident reported by three products (dedup must collapse them).
 CROSS_PRODUCT_INCIDENT = tuple(tuple(row) for row in DATA["cross_product_incident"])
 EXFILTRATION_TYPE = DATA["exfiltration_type"]
+# shared with the alert families' catalog (family_catalog.py)
+INVESTIGATION_STORAGE = DATA["texts"]["investigation_storage"]
+STORAGE_STEPS = tuple(DATA["steps"]["storage"])
 BY_TYPE = {alert.alert_type: alert for alert in CATALOG + UNKNOWN_TO_ASCMON}
 
 
