@@ -28,7 +28,7 @@ import django
 django.setup()
 from ascmon.azure import blobs
 from devices.models import Device, StorageAccount, Subscription
-from storage_logs import store, tasks
+from storage_logs import rows, store, tasks
 from storage_logs.models import LogAggregate
 
 device, _ = Device.objects.get_or_create(name="Crash", defaults={"tenant_id": "t", "client_id": "c",
@@ -47,7 +47,7 @@ if sys.argv[1] == "dump":
 # The test's own instruments: Azurite's key (production asks ARM), and a pause after each stored batch.
 tasks.account_access = lambda account: blobs.BlobAccess(account.blob_endpoint, account.name,
                                                         os.environ["KEY"])
-stored, write = store.store, store._write_merged
+stored, write = store.store, rows.write_merged
 
 def paced(*args):
     result = stored(*args)
@@ -61,7 +61,7 @@ def merging(cursor, merged):
     time.sleep(float(os.environ["PAUSE"]))
     return write(cursor, merged)
 
-store.store, store._write_merged = paced, merging
+store.store, rows.write_merged = paced, merging
 tasks.ingest_account_hour(account.id, os.environ["HOUR"])
 print("done", flush=True)
 """

@@ -99,7 +99,7 @@ def test_distinct_objects_stay_exact_when_a_group_has_more_objects_than_samples(
 def test_rows_written_a_few_at_a_time_with_merges_between_are_the_rows_written_at_once(azurite, monkeypatch):
     """The engine hands rows over in chunks (new rows streamed, merged rows held and written apart): with
     chunks of two rows and merged rows written as soon as they come, the stored rows are the same."""
-    from storage_logs import store
+    from storage_logs import rows
 
     def stored_rows():
         return sorted(
@@ -124,8 +124,8 @@ def test_rows_written_a_few_at_a_time_with_merges_between_are_the_rows_written_a
     from storage_logs.models import BlobCheckpoint, SeenRequests
 
     assert not BlobCheckpoint.objects.exists() and not SeenRequests.objects.exists()
-    monkeypatch.setattr(store, "EMIT_ROWS", 2)
-    monkeypatch.setattr(store, "MERGED_BYTES", 1)
+    monkeypatch.setattr(rows, "EMIT_ROWS", 2)
+    monkeypatch.setattr(rows, "MERGED_BYTES", 1)
     account, _ = make_account("ascmonlogs1", azurite)
     ingest_both_hours()
     assert stored_rows() == at_once
