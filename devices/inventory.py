@@ -92,26 +92,21 @@ def collect_subscription(tenant, sub, seen, calls):
 
 def alerts_forbidden(tenant, sub_id, calls):
     """True on 403 for the first page of alerts, False when it reads, None when unknown."""
-    try:
-        pages = calls(wrappers.security.iter_alert_pages, tenant, sub_id)
-        next(iter(pages), None)
-        getattr(pages, "close", lambda: None)()
-        return False
-    except Forbidden:
-        return True
-    except BadCredentials:
-        raise
-    except AzureError as exc:
-        calls.throttled += isinstance(exc, Throttled)
-        calls.record(sub_id, wrappers.security.iter_alert_pages, exc)
-        calls.unsure.add(sub_id)
-        return None
+    return forbidden(tenant, sub_id, calls, wrappers.security.iter_alert_pages, read=_first_page)
 
 
-def forbidden(tenant, sub_id, calls, probe):
-    """True when `probe(tenant, sub_id)` meets 403, False when it reads, None when unknown."""
+def _first_page(pages):
+    next(iter(pages), None)
+    getattr(pages, "close", lambda: None)()
+
+
+def forbidden(tenant, sub_id, calls, probe, read=None):
+    """True when `probe(tenant, sub_id)` (and `read` of what it returns) meets 403, False when it reads,
+    None when unknown."""
     try:
-        calls(probe, tenant, sub_id)
+        result = calls(probe, tenant, sub_id)
+        if read:
+            read(result)
         return False
     except Forbidden:
         return True
