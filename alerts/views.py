@@ -2,7 +2,8 @@ import json
 import re
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,9 @@ from storage_logs.context import context_for
 from storage_logs.families import evidence_for
 
 PAGE_SIZE = 50
+# Counts on the list stop here: on a fleet of a million alerts an exact count scans every visible row (the
+# list's whole cost), while "10,000+" tells the analyst the same. Below the cap every count is exact.
+COUNT_CAP = 10_000
 MITRE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
 # What one triage save changes on the page besides the triage form: swapped out of band.
 TRIAGE_OOB = ("alert-badges", "timeline", "audit")
@@ -48,11 +52,10 @@ def list_template(request):
 
 def list_context(request, params, **extra):
     form, alerts, ordering = filtered(params)
-    counts = count_by_severity(alerts)
-    paginator = Paginator(alerts.for_list().order_by(*ordering), PAGE_SIZE)
-    paginator.count = counts["total"]  # counted already, with the severities
-    page = paginator.get_page(params.get("page"))
     mode = form.cleaned_data.get("suppressed") or ""
+    hidden_alerts = form.filter(Alert.objects.all(), suppressed="only") if not mode else None
+    counts, hidden = capped_counts(alerts, hidden_alerts, COUNT_CAP)
+    page = list_page(alerts.for_list().order_by(*ordering), counts["total"], params.get("page"))
     query = params.copy()
     query.pop("page", None)
     return {
@@ -62,7 +65,7 @@ def list_context(request, params, **extra):
         "counts": counts,
         "severity_counts": [(value, label, counts[value]) for value, label in reversed(Severity.choices)],
         "suppressed_mode": mode,
-        "hidden": form.filter(Alert.objects.all(), suppressed="only").count() if not mode else None,
+        "hidden": hidden,
         "pivots": form.pivots(),
         "filter_query": query.urlencode(),
         "sort_links": sort_links(form.cleaned_data.get("sort") or "-time", SORT_DIRECTIONS),
@@ -72,12 +75,79 @@ def list_context(request, params, **extra):
     }
 
 
-def count_by_severity(alerts):
-    """Per-severity counts in one query; filtered counts (no GROUP BY) let the filter pick the index."""
-    counts = alerts.aggregate(
-        **{name: Count("id", filter=Q(severity_rank=rank)) for name, rank in SEVERITIES.items()}
-    )
-    return {**counts, "total": sum(counts.values())}
+class Tally:
+    """A count that stopped at the cap: shown as "10,000+" then, else exactly as the number."""
+
+    def __init__(self, value, capped=False):
+        self.value, self.capped = value, capped
+
+    def __str__(self):
+        return f"{self.value:,}+" if self.capped else str(self.value)
+
+    def __int__(self):
+        return self.value
+
+    def __float__(self):  # |pluralize
+        return float(self.value)
+
+    def __bool__(self):
+        return self.value > 0
+
+    def __eq__(self, other):
+        return isinstance(other, int | Tally) and self.value == int(other)
+
+    __hash__ = None
+
+
+def capped_counts(alerts, hidden_alerts, cap):
+    """({severity: Tally, "total": Tally}, hidden Tally or None) in one query: each count reads at most
+    cap + 1 rows (`COUNT(*) FROM (SELECT ... LIMIT cap + 1)`), so it costs the same at any fleet size."""
+    parts = {name: alerts.filter(severity_rank=rank) for name, rank in SEVERITIES.items()}
+    if hidden_alerts is not None:
+        parts["hidden"] = hidden_alerts
+    selects, params = [], []
+    for name, queryset in parts.items():
+        sql, part_params = queryset.order_by().values("id")[: cap + 1].query.sql_with_params()
+        # Django's compiled SQL with its parameters apart; the alias is a SEVERITIES key or "hidden".
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS {name}_rows)")  # noqa: S608
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        found = dict(zip(parts, cursor.fetchone(), strict=True))
+    tallies = {name: Tally(min(value, cap), value > cap) for name, value in found.items()}
+    hidden = tallies.pop("hidden", None)
+    severities = list(tallies.values())
+    tallies["total"] = Tally(sum(t.value for t in severities), any(t.capped for t in severities))
+    return tallies, hidden
+
+
+class OpenPage:
+    """A page of a list whose end was not counted: "next" while a row exists past this page."""
+
+    def __init__(self, rows, number, total):
+        fetched = list(rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+        self.object_list, self.number = fetched[:PAGE_SIZE], number
+        self.has_next, self.has_previous = len(fetched) > PAGE_SIZE, number > 1
+        self.next_page_number, self.previous_page_number = number + 1, number - 1
+        pages = max(number + int(self.has_next), -(-total.value // PAGE_SIZE))
+        self.paginator = type("Pages", (), {"num_pages": f"{pages:,}+" if self.has_next else str(number)})
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def list_page(rows, total, number):
+    """Django's page when the total is exact; past the count cap, an OpenPage that reads one row ahead."""
+    if not total.capped:
+        paginator = Paginator(rows, PAGE_SIZE)
+        paginator.count = total.value  # counted already, with the severities
+        return paginator.get_page(number)
+    try:
+        number = max(int(number), 1)
+    except (TypeError, ValueError):
+        number = 1
+    page = OpenPage(rows, number, total)
+    return page if page.object_list or number == 1 else OpenPage(rows, 1, total)
 
 
 def work_context(alert, triage_form=None, comment_form=None):

@@ -276,3 +276,54 @@ def test_there_is_a_favicon(client, db):
     assert html_icon in client.get(reverse("login")).content.decode()
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/ascmon/favicon.svg"
+
+
+def test_counts_stop_at_the_cap_and_say_so(contoso, analyst_client, monkeypatch):
+    from alerts import views
+    from alerts.models import SuppressionRule
+
+    monkeypatch.setattr(views, "COUNT_CAP", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    SuppressionRule.objects.create(alert_type="VM_EICAR", reason="Test files")
+    ingest(
+        contoso,
+        *[raw_alert(severity="High", display_name=f"High {i}") for i in range(6)],
+        *[raw_alert(severity="Low", display_name=f"Low {i}") for i in range(2)],
+        *[raw_alert("VM_EICAR", f"Test file {i}") for i in range(5)],
+    )
+    html = analyst_client.get(reverse("alerts:list")).content.decode()
+    assert "<strong>6+</strong> alerts" in html and "High: 4+" in html and "Low: 2<" in html
+    assert ">4+ hidden by suppression</a>" in html and "Export 6+ as CSV" in html
+    assert "Page 1 of 3+" in html and "Next →" in html
+
+
+def test_past_the_cap_next_pages_to_the_last_row(contoso, analyst_client, monkeypatch):
+    from alerts import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    ingest(contoso, *[raw_alert(display_name=f"Alert number {i}") for i in range(7)])
+    seen = []
+    for number in (1, 2, 3, 4):
+        html = analyst_client.get(reverse("alerts:list"), {"page": number}).content.decode()
+        seen += [line for line in html.split(">") if line.startswith("Alert number ")]
+        assert ("Next →" in html) == (number < 4)
+    assert "Page 4 of 4<" in html and "← Previous" in html
+    assert sorted(seen) == sorted(f"Alert number {i}</a" for i in range(7))
+    html = analyst_client.get(reverse("alerts:list"), {"page": 99}).content.decode()
+    assert "Page 1 of" in html and html.count("Alert number") == 2
+
+
+def test_below_the_cap_counts_and_pages_stay_exact(contoso, analyst_client, monkeypatch):
+    from alerts import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 5)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    ingest(contoso, *[raw_alert(severity="Medium", display_name=f"Alert number {i}") for i in range(5)])
+    html = analyst_client.get(reverse("alerts:list"), {"page": 3}).content.decode()
+    assert (
+        "<strong>5</strong> alerts" in html
+        and "Medium: 5<" in html
+        and "+" not in html.split("alert-counts")[1][:400]
+    )
+    assert "Page 3 of 3" in html and html.count("Alert number") == 1
