@@ -327,3 +327,17 @@ def test_below_the_cap_counts_and_pages_stay_exact(contoso, analyst_client, monk
         and "+" not in html.split("alert-counts")[1][:400]
     )
     assert "Page 3 of 3" in html and html.count("Alert number") == 1
+
+
+def test_a_search_counts_to_its_own_cap_with_severities_as_lower_bounds(contoso, analyst_client, monkeypatch):
+    from alerts import views
+
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    ingest(contoso, *[raw_alert(severity="High", display_name=f"Needle {i}") for i in range(5)])
+    ingest(contoso, raw_alert(severity="Low", display_name="Hay"))
+    html = analyst_client.get(reverse("alerts:list"), {"q": "needle"}).content.decode()
+    assert "<strong>3+</strong> alerts" in html and "High: 3+" in html and "Hay" not in html
+    assert "Next →" in html
+    html = analyst_client.get(reverse("alerts:list"), {"q": "hay"}).content.decode()
+    assert "<strong>1</strong> alert" in html and "Low: 1<" in html and "High: 0<" in html
