@@ -33,9 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HOUR = timedelta(hours=1)
-PROFILE = None  # --profile
-DUCK_CPU = {}  # threads -> CPU seconds of DuckDB's last run
-BARE_CPU = []  # CPU seconds of each bare read (this process; Azurite's own are not counted)
 BUSY_HOUR = datetime(2026, 5, 5, 10, tzinfo=UTC)
 TENANT_END = datetime(2026, 5, 20, tzinfo=UTC)
 KEY = "YXNjbW9uLWJlbmNoLWtleS1ub3QtYS1zZWNyZXQtMDAwMDA="
@@ -165,8 +162,7 @@ def bare_read(service, out):
     for account, _, container, name, _ in workload(out):
         access = blobs.BlobAccess(service.endpoint(account), account, KEY)
         size += sum(len(chunk) for chunk in blobs.read_blob(access, container, name))
-    BARE_CPU.append(_own_cpu() - cpu)
-    return time.perf_counter() - started, size
+    return time.perf_counter() - started, size, _own_cpu() - cpu  # this process's CPU, not Azurite's
 
 
 # ---- ingestion in a child process ------------------------------------------------------------------------
@@ -297,7 +293,7 @@ def _time_stream(owner, name, timers, key):
     setattr(owner, name, timed)
 
 
-def run_ingest(database, out, service, accounts, folder):
+def run_ingest(database, out, service, accounts, folder, profile=None):
     """Ingest in a child process into a fresh database; returns its figures."""
     env = {
         **os.environ,
@@ -318,8 +314,8 @@ def run_ingest(database, out, service, accounts, folder):
         env["DATABASE_URL"] = f"sqlite:///{path}"
     command = [sys.executable, __file__, "--child", "--data", str(out), "--azurite",
                f"http://127.0.0.1:{service.port}", "--accounts", accounts]  # fmt: skip
-    if PROFILE and "," in accounts:  # the main run only
-        command += ["--profile", str(Path(PROFILE).resolve().with_suffix(f".{database}.prof"))]
+    if profile:
+        command += ["--profile", str(Path(profile).resolve().with_suffix(f".{database}.prof"))]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True), (database, env)
 
 
@@ -364,14 +360,13 @@ def duckdb_run(out, threads):
     connection.execute(f"SET threads = {threads}")
     started, cpu = time.perf_counter(), _own_cpu()
     records, lines = connection.execute(DUCKDB.format(files=out / "clean.csv", columns=columns)).fetchone()
-    DUCK_CPU[threads] = _own_cpu() - cpu
-    return time.perf_counter() - started, records, lines
+    return time.perf_counter() - started, records, lines, _own_cpu() - cpu
 
 
 # ---- the report ------------------------------------------------------------------------------------------
 
 
-def bench(name, lines, folder, databases, two_workers=True, rss=True):
+def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=None):
     out = prepare(folder, name, lines)
     entries = workload(out)
     accounts = sorted({entry[0] for entry in entries})
@@ -382,15 +377,15 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True):
     service = start_azurite(out, accounts)
     try:
         upload(service, out)
-        bare_s, size = bare_read(service, out)
+        bare_s, size, bare_cpu = bare_read(service, out)
         rate = total_lines / bare_s
         mb_s = size / bare_s / 1e6
         print(f"  bare read (one stream)    {bare_s:7.2f} s  {mb_s:6.1f} MB/s  {rate:9,.0f} lines/s; "
-              f"CPU {BARE_CPU[-1] * 1e6 / total_lines:.2f} s per million lines")  # fmt: skip
-        duck_s, records, duck_lines = duckdb_run(out, 1)
-        duck2_s, _, _ = duckdb_run(out, os.cpu_count() or 1)
+              f"CPU {bare_cpu * 1e6 / total_lines:.2f} s per million lines")  # fmt: skip
+        duck_s, records, duck_lines, duck_cpu_s = duckdb_run(out, 1)
+        duck2_s, *_ = duckdb_run(out, os.cpu_count() or 1)
         duck_rate = duck_lines / duck_s
-        duck_cpu = DUCK_CPU[1] * 1e6 / duck_lines
+        duck_cpu = duck_cpu_s * 1e6 / duck_lines
         print(f"  DuckDB read_csv+GROUP BY  {duck_s:7.2f} s  {duck_rate:17,.0f} lines/s (1 thread; "
               f"{duck_lines / duck2_s:,.0f} with {os.cpu_count()})  {records:,} groups; "
               f"CPU {duck_cpu:.2f} s per million lines")  # fmt: skip
@@ -403,7 +398,7 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True):
                   f"reduction {reduced['reduction_pct']} %, reconciled {reduced['reconciled']}; "
                   f"CPU {red_cpu:.2f} s per million lines = {duck_cpu / red_cpu:.2f}x DuckDB's")  # fmt: skip
         for database in databases:
-            result = finish(run_ingest(database, out, service, ",".join(accounts), folder))
+            result = finish(run_ingest(database, out, service, ",".join(accounts), folder, profile))
             line_rate = result["lines"] / result["seconds"]
             t, r = result["timers"], result
             print(f"  ingest into {database:<10}    {r['seconds']:7.2f} s  {line_rate:17,.0f} lines/s = "
@@ -456,8 +451,6 @@ def main(argv=None):
     if args.child:
         return ingest_child(args)
     _django()
-    global PROFILE
-    PROFILE = args.profile
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     if args.smoke:
@@ -467,7 +460,8 @@ def main(argv=None):
     print(f"ingest_e2e: {os.cpu_count()} CPUs, {args.lines:,} lines per workload, databases: {names}")
     for name in ("busy-lake", "default-tenant"):
         if args.workload in ("both", name):
-            bench(name, args.lines, folder, databases, two_workers=not args.smoke, rss=not args.smoke)
+            full = not args.smoke
+            bench(name, args.lines, folder, databases, two_workers=full, rss=full, profile=args.profile)
 
 
 def _django():
