@@ -273,6 +273,9 @@ STORAGE_LOGS_BATCH_GROUPS = int(env("ASCMON_INGEST_BATCH_GROUPS", "200000"))
 STORAGE_LOGS_BATCH_BYTES = int(env("ASCMON_INGEST_BATCH_BYTES", str(512 * 1024 * 1024)))
 # Blobs of one account-hour downloaded at once: one stream through the SDK is slower than the engine
 STORAGE_LOGS_DOWNLOAD_STREAMS = int(env("ASCMON_INGEST_DOWNLOAD_STREAMS", "2"))
+# A task reads an account's due hours of one UTC day, up to this many: one listing per container serves
+# them, and their lines share batches (an hour of a quiet account costs round trips, not lines)
+STORAGE_LOGS_SPAN_HOURS = int(env("ASCMON_INGEST_SPAN_HOURS", "24"))
 # Two workers on one hour take turns storing its batches; each turn the other one reads on from there.
 STORAGE_LOGS_CONFLICT_RETRIES = int(env("ASCMON_INGEST_CONFLICT_RETRIES", "200"))
 # Request digests of counted lines are kept this long: repeats and rewritten blobs are told by them.

@@ -4,12 +4,13 @@
     .venv/bin/python bench/ingest_e2e.py --smoke      # a small run on SQLite (the test suite runs it)
 
 Two workloads of about --lines lines each, uploaded to Azurite (Microsoft's storage emulator) first:
-- "default tenant": the simulator's demo tenant, every logging account, hour after hour (one task each);
+- "default tenant": the simulator's demo tenant, every logging account, hour after hour (read as the sweep
+  queues them: one task per account and UTC day);
 - "busy lake": one account-hour of a data lake with thousands of SAS tokens, hosts and objects (about one
   aggregate per four lines: ascmon.simulator.busy_account).
 
 For each it prints, measured in the same run: a bare read of the same blobs through ascmon.azure.blobs (one
-stream: the physical limit of the path); `ingest_account_hour`, the task a worker runs, into PostgreSQL and
+stream: the physical limit of the path); `ingest_account_hours`, the task a worker runs, into PostgreSQL and
 SQLite (each in a fresh database, in a child process), timed as a whole with the time spent listing and
 downloading (in the download thread), parsing and aggregating, and merging and committing; the same run again
 with nothing new to read; its peak RSS at a third of the input and at all of it; two workers on different
@@ -169,7 +170,7 @@ def bare_read(service, out):
 
 
 def ingest_child(args):
-    """Child: a fresh database, then ingest_account_hour for each account-hour; prints JSON figures."""
+    """Child: a fresh database, then the ingest tasks of every account-hour; prints JSON figures."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ascmon.settings")
     import django
 
@@ -212,10 +213,16 @@ def ingest_child(args):
 
         profiler = cProfile.Profile()
         profiler.enable()
+    # the tasks a sweep queues: each account's hours in spans of one UTC day (tasks.spans)
+    work = [
+        (accounts[name].id, first, last)
+        for name in accounts
+        for first, last in tasks.spans(sorted(datetime.fromisoformat(h) for n, h in hours if n == name))
+    ]
     for attempt in ("first", "rerun"):
         started = time.perf_counter()
-        for name, hour in hours:
-            tasks.ingest_account_hour(accounts[name].id, hour)
+        for account_id, first, last in work:
+            tasks.ingest_account_hours(account_id, first, last)
         runs.append(time.perf_counter() - started)
         if attempt == "first":
             first_timers = dict(timers)
@@ -225,7 +232,8 @@ def ingest_child(args):
                 profiler.dump_stats(args.profile)
     volumes = DailyVolume.objects.all()
     print(json.dumps({
-        "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(hours),
+        "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(work),
+        "account_hours": len(hours),
         "cpu_seconds": cpu, "server_cpu_seconds": server,
         "lines": sum(v.raw_lines for v in volumes), "raw_bytes": sum(v.raw_bytes for v in volumes),
         "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
@@ -403,7 +411,8 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
             t, r = result["timers"], result
             print(f"  ingest into {database:<10}    {r['seconds']:7.2f} s  {line_rate:17,.0f} lines/s = "
                   f"{line_rate / rate:.2f}x bare read, {line_rate / duck_rate:.2f}x DuckDB; {r['tasks']} "
-                  f"task(s), {r['rows']:,} rows, peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
+                  f"task(s) of {r['account_hours']:,} account-hours, {r['rows']:,} rows, "
+                  f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
             print(f"      download thread {t['download']:.2f} s (overlaps), listing {t['list']:.2f} s, "
                   f"parse + aggregate {t['parse']:.2f} s, merge + commit {t['store']:.2f} s; "
                   f"rerun with nothing new {r['rerun_seconds']:.2f} s")  # fmt: skip

@@ -72,6 +72,7 @@ class IngestRunAdmin(RoleAdmin):
         "device",
         "account",
         "hour",
+        "last_hour",
         "status",
         "blobs_read",
         "lines",

@@ -9,9 +9,13 @@ stored with its checkpoints in one transaction (storage_logs/store.py). When ano
 the same lines first, everything not yet stored is dropped and the hour is read again from the stored
 checkpoints: nothing is lost and nothing is counted twice.
 
+A task reads a span of the account's hours (tasks.py): its blobs are listed once (per hour, or per day for a
+long span) and its hours are read in parts of about a batch's bytes, each part with an engine of its own, so
+an engine's batch can hold the lines of many quiet hours while a busy hour is a part of its own.
+
 A blob that changed since it was read (its ETag changed and the bytes before its checkpoint are not the
 ones read, or it shrank) is read again from its start: the request digests of the lines counted before drop
-them as repeats. When those digests are no longer kept, the blob is left alone and the run fails, saying so.
+them as repeats. When those digests are no longer kept, its hour is left alone and reported lost.
 """
 
 import logging
@@ -35,11 +39,6 @@ CHUNK_BYTES = 4 * 1024 * 1024
 PREFETCH_CHUNKS = 16  # 64 MB: downloads go on while a batch is stored
 
 
-class ChangedBlobs(Exception):
-    """Blobs were rewritten after their request digests were dropped: reading them again would count
-    lines twice."""
-
-
 @dataclass
 class Source:
     """One log blob to read, from `start` (its checkpoint, or 0 when it must be read again)."""
@@ -51,65 +50,128 @@ class Source:
     start: int
     is_json: bool
     changed: bool = False
+    hour: object = None
 
 
-def sources(account, hour):
-    """(container, prefix, json?) to list for an hour: classic $logs, and the Monitor archive if on."""
+def sources(account, hour, whole_day=False):
+    """(container, prefix, json?) to list for an hour, or for its whole UTC day: classic $logs, and the
+    Monitor archive if on."""
     if account.classic_logging_on:
-        yield "$logs", f"blob/{hour:%Y/%m/%d/%H}00/", False
+        yield "$logs", f"blob/{hour:%Y/%m/%d}/" + ("" if whole_day else f"{hour:%H}00/"), False
     if account.diagnostic_logs:
         rid = f"{account.resource_id}/blobServices/default".upper().lstrip("/")
+        day = f"resourceId=/{rid}/y={hour:%Y}/m={hour:%m}/d={hour:%d}/"
         for container in MONITOR_CONTAINERS:
-            yield container, f"resourceId=/{rid}/y={hour:%Y}/m={hour:%m}/d={hour:%d}/h={hour:%H}/", True
+            yield container, day + ("" if whole_day else f"h={hour:%H}/"), True
 
 
-def read_account_hour(run, account, hour, access, archive_access, now, totals):
-    """Read and store every log line of the account-hour not stored yet; `totals` (a Counter) gathers what
-    was stored. Returns samples of rejected lines. Raises store.Conflict when other workers kept storing
-    the same lines first, ChangedBlobs when rewritten blobs cannot be read again."""
-    policies = AggregationPolicy.current()
-    attempts = settings.STORAGE_LOGS_CONFLICT_RETRIES
-    for attempt in range(attempts):
-        try:
-            return _read(run, account, hour, access, archive_access, policies, now, totals)
-        except store.Conflict as conflict:
-            # Another worker stored lines first: it made progress, so reading on from what it stored is
-            # progress too. A short random pause keeps two workers of one hour from colliding in step.
-            log.info("%s %s: %s; reading again from the stored checkpoints", account, hour, conflict)
-            totals["conflicts"] += 1
-            time.sleep(random.uniform(0, min(1.0, 0.05 * (attempt + 1))))
-    raise store.Conflict(f"other workers kept storing these lines first ({attempts} attempts)")
+def _hour_of(name, prefix, is_json, day):
+    """The hour a blob listed under a day's prefix logs, from its name (None: not a log blob's name)."""
+    rest = name[len(prefix) :]
+    digits = rest[2:4] if is_json else rest[:2]
+    laid_out = rest.startswith("h=") and rest[4:5] == "/" if is_json else rest[2:5] == "00/"
+    if not laid_out or not (digits.isascii() and digits.isdigit()) or int(digits) > 23:
+        return None
+    return day.replace(hour=int(digits))
 
 
-def plan(account, hour, access, archive_access):
-    """The blobs to read and where from; blobs whose change cannot be read again safely raise."""
-    where = [(archive_access if is_json else access, container, prefix, is_json)
-             for container, prefix, is_json in sources(account, hour)]  # fmt: skip
-    with ThreadPoolExecutor(max_workers=max(1, len(where))) as pool:  # up to four round trips at once
-        found = list(pool.map(lambda w: blobs.list_blobs(w[0], w[1], w[2]), where))
-    listed = [
-        (place, container, info, is_json)
-        for (place, container, _, is_json), infos in zip(where, found, strict=True)
-        for info in infos
+def list_hours(account, hours, access, archive_access):
+    """{hour: [(access, container, BlobInfo, json?)]} of the account's log blobs of `hours` (sorted): one
+    listing per container and hour for a short span, per container and day for a longer one (a catching-up
+    account's day costs four round trips, not ninety-six). The listings run at once."""
+    wanted = set(hours)
+    whole_day = len(hours) > 3
+    starts = sorted({hour.replace(hour=0) for hour in hours}) if whole_day else hours
+    where = [
+        (start, archive_access if is_json else access, container, prefix, is_json)
+        for start in starts
+        for container, prefix, is_json in sources(account, start, whole_day)
     ]
-    names = {info.name for _, _, info, _ in listed}
-    stored = BlobCheckpoint.objects.filter(account=account, name__in=names)
+    found = {hour: [] for hour in hours}
+    if not where:
+        return found
+    with ThreadPoolExecutor(max_workers=min(8, len(where))) as pool:
+        listings = list(pool.map(lambda w: blobs.list_blobs(w[1], w[2], w[3]), where))
+    for (start, place, container, prefix, is_json), infos in zip(where, listings, strict=True):
+        for info in infos:
+            hour = _hour_of(info.name, prefix, is_json, start) if whole_day else start
+            if hour in wanted:
+                found[hour].append((place, container, info, is_json))
+    return found
+
+
+def _parts(listed, limit):
+    """The span's hours in parts read one after the other, each with an engine of its own: hours of one UTC
+    day, up to about `limit` listed bytes a part (a busy hour is a part of its own), so that the request
+    digests an engine holds are those of a few busy hours, or of many quiet ones."""
+    parts, size = [], 0
+    for hour, found in listed.items():
+        grows = sum(info.size for _, _, info, _ in found)
+        if parts and parts[-1][-1].date() == hour.date() and size + grows <= limit:
+            parts[-1].append(hour)
+            size += grows
+        else:
+            parts.append([hour])
+            size = grows
+    return parts
+
+
+def read_account_hours(run, account, hours, access, archive_access, now, totals):
+    """Read and store every log line of the account's `hours` (sorted) not stored yet; `totals` (a Counter)
+    gathers what was stored. Returns (samples of rejected lines, {hour: why it was left alone}): an hour
+    whose rewritten blobs cannot be read again without counting lines twice is not read. Raises
+    store.Conflict when other workers kept storing the same lines first."""
+    policies = AggregationPolicy.current()
+    listed = list_hours(account, hours, access, archive_access)
+    samples, lost = [], {}
+    for part in _parts(listed, settings.STORAGE_LOGS_BATCH_BYTES):
+        found = {hour: listed[hour] for hour in part}
+        attempts = settings.STORAGE_LOGS_CONFLICT_RETRIES
+        for attempt in range(attempts):
+            try:
+                part_samples, part_lost = _read(run, account, found, policies, totals)
+                break
+            except store.Conflict as conflict:
+                # Another worker stored lines first: it made progress, so reading on from what it stored
+                # is progress too. A short random pause keeps two workers of one hour from colliding in
+                # step; the hours are listed again (their blobs may have grown meanwhile).
+                log.info("%s %s: %s; reading again from the stored checkpoints", account, part[0], conflict)
+                totals["conflicts"] += 1
+                time.sleep(random.uniform(0, min(1.0, 0.05 * (attempt + 1))))
+                found = list_hours(account, part, access, archive_access)
+        else:
+            raise store.Conflict(f"other workers kept storing these lines first ({attempts} attempts)")
+        samples.extend(part_samples[: max(0, parse.SAMPLES_KEPT - len(samples))])
+        lost.update(part_lost)
+    return samples, lost
+
+
+def plan(account, found):
+    """(the blobs to read and where from, {hour: why it is left alone}): an hour with a blob that changed
+    after the hour's request digests were dropped is not read at all."""
+    names = {info.name for listed in found.values() for _, _, info, _ in listed}
+    stored = BlobCheckpoint.objects.filter(account=account, name__in=names) if names else []
     checkpoints = {(c.container, c.name): c for c in stored}
-    planned, lost = [], []
-    for where, container, info, is_json in listed:
-        source = _source(where, container, info, checkpoints.get((container, info.name)), is_json)
-        if source is None:
+    planned, lost = [], {}
+    for hour, listed in found.items():
+        chosen, changed = [], []
+        for where, container, info, is_json in listed:
+            source = _source(where, container, info, checkpoints.get((container, info.name)), is_json)
+            if source is None:
+                continue
+            source.hour = hour
+            chosen.append(source)
+            if source.changed:
+                changed.append(f"{container}/{info.name}")
+        kept = SeenRequests.objects.filter(account=account, hour__lte=hour, last_hour__gte=hour)
+        if changed and not kept.exists():  # the sweep forgot the hour's digests (retention)
+            lost[hour] = (
+                f"{len(changed)} blob(s) changed after their lines were counted and their request digests "
+                f"were dropped ({', '.join(changed[:3])}): left alone so that nothing is counted twice"
+            )
             continue
-        if source.changed and not SeenRequests.objects.filter(account=account, hour=hour).exists():
-            lost.append(f"{container}/{info.name}")  # the sweep forgot the hour's digests (retention)
-            continue
-        planned.append(source)
-    if lost:
-        raise ChangedBlobs(
-            f"{len(lost)} blob(s) changed after their lines were counted and their request digests were "
-            f"dropped ({', '.join(lost[:3])}): left alone so that nothing is counted twice"
-        )
-    return planned
+        planned.extend(chosen)
+    return planned, lost
 
 
 def _source(access, container, info, checkpoint, is_json):
@@ -135,16 +197,17 @@ def _grown(access, container, info, checkpoint):
     return blobs.read_range(access, container, info.name, checkpoint.consumed - len(tail), len(tail)) == tail
 
 
-def _read(run, account, hour, access, archive_access, policies, now, totals):
-    known, known_until = store.known_digests(account.id, hour)
+def _read(run, account, found, policies, totals):
+    first, last = min(found), max(found)
+    known, known_until = store.known_digests(account.id, first, last)
     aggregator = Aggregator(policies)
     aggregator.know(known)
     rejects = parse.Rejects()
-    planned = plan(account, hour, access, archive_access)
-    totals["blobs_read"] = len(planned)
-    totals["changed_blobs"] = sum(source.changed for source in planned)
+    planned, lost = plan(account, found)
+    totals["blobs_read"] += len(planned)
+    totals["changed_blobs"] += sum(source.changed for source in planned)
     position = {(s.container, s.info.name): (s.stored, s.start) for s in planned}
-    batch, seen = _new_batch(account, hour, run), _Seen(aggregator, rejects)
+    batch, seen = _new_batch(account, first, last, run), _Seen(aggregator, rejects)
     for source, data in _in_order(planned):
         key = (source.container, source.info.name)
         stored, offset = position[key]
@@ -156,10 +219,10 @@ def _read(run, account, hour, access, archive_access, policies, now, totals):
         if (aggregator.figures["groups"] >= settings.STORAGE_LOGS_BATCH_GROUPS
                 or batch.raw_bytes >= settings.STORAGE_LOGS_BATCH_BYTES):  # fmt: skip
             known_until = _store(batch, aggregator, known_until, seen, totals, position)
-            batch = _new_batch(account, hour, run)
+            batch = _new_batch(account, first, last, run)
     if not batch.empty:
         _store(batch, aggregator, known_until, seen, totals, position)
-    return rejects.samples
+    return rejects.samples, lost
 
 
 class _Seen:
@@ -176,8 +239,8 @@ class _Seen:
         return out
 
 
-def _new_batch(account, hour, run):
-    return store.Batch(account.id, hour, run.id)
+def _new_batch(account, first, last, run):
+    return store.Batch(account.id, first, run.id, last_hour=last)
 
 
 def _store(batch, aggregator, known_until, seen, totals, position):

@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -48,11 +49,15 @@ class AggregationPolicy(models.Model):
 
 
 class IngestRun(models.Model):
-    """One run of an ingestion task (an account-hour, or the sweep that queues them), with what it read.
+    """One run of an ingestion task (a span of an account's hours, or the sweep that queues them), with what
+    it read.
 
-    A run is queued by the sweep, running while a worker holds it, and ends ok or failed with its reason,
-    or lost when its hour cannot be read without counting lines twice; a run whose worker or task was lost
-    is closed as abandoned by a later sweep, which queues its hour again. Every run ends in one of those."""
+    A span is one hour or several contiguous hours of one UTC day, `hour` to `last_hour`: a worker reads an
+    account's pending hours in one task (one listing per container, one transaction per batch), not one
+    task per hour. A run is queued by the sweep, running while a worker holds it, and ends ok or failed with
+    its reason, or lost when its hours cannot be read without counting lines twice (an hour of a span that
+    is lost gets a lost run of its own); a run whose worker or task was lost is closed as abandoned by a
+    later sweep, which queues its hours again. Every run ends in one of those."""
 
     QUEUED, RUNNING, OK, FAILED, LOST, ABANDONED = "queued", "running", "ok", "failed", "lost", "abandoned"
     STATUS_CHOICES = [(s, s.title()) for s in (QUEUED, RUNNING, OK, FAILED, LOST, ABANDONED)]
@@ -61,7 +66,8 @@ class IngestRun(models.Model):
     task = models.CharField(max_length=20)  # "sweep" or "account_hour"
     device = models.ForeignKey("devices.Device", null=True, blank=True, on_delete=models.CASCADE)
     account = models.ForeignKey("devices.StorageAccount", null=True, blank=True, on_delete=models.CASCADE)
-    hour = models.DateTimeField(null=True, blank=True)
+    hour = models.DateTimeField(null=True, blank=True)  # the span's first hour
+    last_hour = models.DateTimeField(null=True, blank=True)  # and its last (the same for one hour)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=RUNNING)
     started_at = models.DateTimeField(default=timezone.now)  # when queued, for a queued run
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last batch it stored
@@ -86,6 +92,19 @@ class IngestRun(models.Model):
 
     def __str__(self):
         return f"{self.task} {self.account or self.device} {self.hour or ''} {self.status}"
+
+    def save(self, *args, **kwargs):
+        if self.hour is not None and self.last_hour is None:
+            self.last_hour = self.hour  # a span of one hour
+        super().save(*args, **kwargs)
+
+    def hours(self):
+        """The hours of the run's span, first to last."""
+        if self.hour is None:
+            return []
+        last = self.last_hour or self.hour
+        count = int((last - self.hour).total_seconds()) // 3600 + 1
+        return [self.hour + timedelta(hours=n) for n in range(count)]
 
 
 class AccountIngest(models.Model):
@@ -128,10 +147,12 @@ class BlobCheckpoint(models.Model):
 
 class SeenRequests(models.Model):
     """8-byte digests of the (request id, operation count) of the lines one stored batch counted, filed
-    under the hour it read: later batches of nearby hours drop lines Azure wrote again."""
+    under the hours it read (`hour` to `last_hour`): later batches of nearby hours drop lines Azure wrote
+    again."""
 
     account = models.ForeignKey("devices.StorageAccount", on_delete=models.CASCADE)
     hour = models.DateTimeField()
+    last_hour = models.DateTimeField()
     digests = models.BinaryField(default=b"")
 
     class Meta:
@@ -148,7 +169,7 @@ class LogBatch(models.Model):
     account = models.ForeignKey(
         "devices.StorageAccount", on_delete=models.CASCADE, related_name="log_batches"
     )
-    hour = models.DateTimeField()
+    hour = models.DateTimeField()  # the first hour it read
     stored_at = models.DateTimeField(default=timezone.now)
     ranges = models.JSONField(default=list)  # [[container, blob name, etag, start, end], ...]
 

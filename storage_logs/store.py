@@ -57,7 +57,7 @@ class Batch:
     """Lines of one account-hour read since the last stored batch."""
 
     account_id: int
-    hour: object
+    hour: object  # the first hour of the span it reads
     run_id: int
     blobs: dict = field(default_factory=dict)  # (container, name) -> BlobProgress
     raw_bytes: int = 0
@@ -65,6 +65,7 @@ class Batch:
     lines: int = 0
     rejected: int = 0
     duplicates: int = 0
+    last_hour: object = None  # and the last (within the first's UTC day: one volume row)
 
     def read(self, progress, data, lines, is_json):
         """`data` (whole lines) of a blob was fed to the engine."""
@@ -82,10 +83,17 @@ class Batch:
         return not self.blobs
 
 
-def known_digests(account_id, hour):
-    """(digests, last id) of the lines counted in the hours near `hour`: repeats of them are dropped."""
-    rows = SeenRequests.objects.filter(account_id=account_id, hour__range=(hour - LATENESS, hour + LATENESS))
-    found = list(rows.order_by("id").values_list("id", "digests"))
+def _near(account_id, first, last):
+    """The request digests filed under hours within LATENESS of the hours `first` to `last`."""
+    return SeenRequests.objects.filter(
+        account_id=account_id, hour__lte=(last or first) + LATENESS, last_hour__gte=first - LATENESS
+    )
+
+
+def known_digests(account_id, first, last=None):
+    """(digests, last id) of the lines counted in the hours near `first` to `last`: repeats of them are
+    dropped."""
+    found = list(_near(account_id, first, last).order_by("id").values_list("id", "digests"))
     return b"".join(bytes(digests) for _, digests in found), max((pk for pk, _ in found), default=0)
 
 
@@ -101,7 +109,10 @@ def store(batch, aggregator, known_until, figures):
         totals = rows.emit_and_write(aggregator, batch.account_id, _record(batch).pk)
         digests = aggregator.take_fresh()
         if digests:
-            seen = SeenRequests.objects.create(account_id=batch.account_id, hour=batch.hour, digests=digests)
+            seen = SeenRequests.objects.create(
+                account_id=batch.account_id, hour=batch.hour, last_hour=batch.last_hour or batch.hour,
+                digests=digests,
+            )  # fmt: skip
             known_until = seen.pk
         _advance(batch)
         added = totals["records"] - totals["merged"]
@@ -150,11 +161,7 @@ def _check_checkpoints(batch):
 
 
 def _check_repeats(batch, aggregator, known_until):
-    newer = SeenRequests.objects.filter(
-        account_id=batch.account_id,
-        hour__range=(batch.hour - LATENESS, batch.hour + LATENESS),
-        id__gt=known_until,
-    ).order_by("id")
+    newer = _near(batch.account_id, batch.hour, batch.last_hour).filter(id__gt=known_until).order_by("id")
     found = list(newer.values_list("id", "digests"))
     if not found:
         return known_until

@@ -1,8 +1,10 @@
 """Ingestion of storage logs straight from customers' accounts (django-q2 tasks by dotted path).
 
-`sweep` (scheduled every few minutes) decides from stored state which account-hours are due and queues
-`ingest_account_hour(account_id, hour, run_id)` for each: every hour after the account's mark of hours
-fully read, until Azure can no longer add lines to it. It also closes runs whose worker or task was lost
+`sweep` (scheduled every few minutes) decides from stored state which account-hours are due: every hour after
+the account's mark of hours fully read, until Azure can no longer add lines to it. It queues them as spans,
+`ingest_account_hours(account_id, first, last, run_id)`: contiguous due hours of one UTC day, read by one
+task with one listing per container and as few transactions as the lines need (the cost of an hour of a
+quiet account is its round trips, not its lines). It also closes runs whose worker or task was lost
 (their hours are due again), reports hours that can no longer be read, and forgets request digests no
 batch needs. Tasks are safe to run twice, at once or never: completeness comes from the runs, marks and
 checkpoints the sweep reads, not from the broker. Every run ends ok, failed, lost or abandoned, with its
@@ -65,7 +67,7 @@ def sweep(now=None):
 
 def forget_old_digests(now):
     """Request digests of hours older than STORAGE_LOGS_DIGEST_RETENTION are no longer kept."""
-    SeenRequests.objects.filter(hour__lt=now - settings.STORAGE_LOGS_DIGEST_RETENTION).delete()
+    SeenRequests.objects.filter(last_hour__lt=now - settings.STORAGE_LOGS_DIGEST_RETENTION).delete()
 
 
 def ingest_device(device_id, now=None):
@@ -111,13 +113,30 @@ def queue_due_hours(account, now):
     AccountIngest.objects.filter(pk=state.pk).update(read_until=mark)
     if lost:
         _lost(account, lost, f"{lost} hour(s) before {oldest:%Y-%m-%d %H}:00 UTC were never read", now)
-    for hour in due:
+    for first, last in spans(due):
         run = IngestRun.objects.create(
-            task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=hour,
+            task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=first, last_hour=last,
             status=IngestRun.QUEUED, started_at=now,
         )  # fmt: skip
-        async_task("storage_logs.tasks.ingest_account_hour", account.id, hour.isoformat(), run.id)
+        async_task(
+            "storage_logs.tasks.ingest_account_hours", account.id, first.isoformat(), last.isoformat(), run.id
+        )
     return len(due)
+
+
+def spans(hours):
+    """[(first, last)] of sorted hours: runs of contiguous hours within one UTC day, at most
+    STORAGE_LOGS_SPAN_HOURS each (a day's listing serves them all, and a day's volume row their batches)."""
+    out = []
+    for hour in hours:
+        if out:
+            first, last = out[-1]
+            same_day = hour.astimezone(UTC).date() == first.astimezone(UTC).date()
+            if hour == last + HOUR and same_day and hour - first < settings.STORAGE_LOGS_SPAN_HOURS * HOUR:
+                out[-1] = (first, hour)
+                continue
+        out.append((hour, hour))
+    return out
 
 
 def _oldest_readable(account, current):
@@ -134,14 +153,19 @@ def _hour_states(account, first, now):
     still add lines to it, or found it could not be read; a queued or running hour, or one read moments
     ago, waits."""
     settled, skip = set(), set()
-    runs = IngestRun.objects.filter(account=account, task=ACCOUNT_HOUR, hour__gte=first)
-    for hour, status, started in runs.values_list("hour", "status", "started_at"):
-        if status == IngestRun.LOST or (status == IngestRun.OK and started >= hour + HOUR + LATENESS):
-            settled.add(hour)
-        elif status in IngestRun.OPEN or (
-            status == IngestRun.OK and started >= now - settings.STORAGE_LOGS_RECHECK
-        ):
-            skip.add(hour)
+    runs = IngestRun.objects.filter(
+        account=account, task=ACCOUNT_HOUR, hour__gte=first - settings.STORAGE_LOGS_SPAN_HOURS * HOUR,
+        last_hour__gte=first,
+    )  # fmt: skip
+    for run in runs.only("hour", "last_hour", "status", "started_at"):
+        status, started = run.status, run.started_at
+        for hour in run.hours():
+            if status == IngestRun.LOST or (status == IngestRun.OK and started >= hour + HOUR + LATENESS):
+                settled.add(hour)
+            elif status in IngestRun.OPEN or (
+                status == IngestRun.OK and started >= now - settings.STORAGE_LOGS_RECHECK
+            ):
+                skip.add(hour)
     return settled, skip
 
 
@@ -154,24 +178,26 @@ def _lost(account, hours, reason, now):
 
 
 def ingest_account_hour(account_id, hour, run_id=None):
-    """Read every log blob of one account-hour from its checkpoints on. Safe to run twice, or at once."""
-    hour = datetime.fromisoformat(hour) if isinstance(hour, str) else hour
+    """Read every log blob of one account-hour from its checkpoints on (a span of one hour)."""
+    return ingest_account_hours(account_id, hour, hour, run_id)
+
+
+def ingest_account_hours(account_id, first, last, run_id=None):
+    """Read every log blob of the account's hours `first` to `last` (one UTC day) from their checkpoints
+    on. Safe to run twice, or at once."""
+    first, last = (datetime.fromisoformat(h) if isinstance(h, str) else h for h in (first, last))
     account = StorageAccount.objects.select_related("device").filter(pk=account_id).first()
     if account is None:
         IngestRun.objects.filter(pk=run_id).update(status=IngestRun.FAILED, message="The account is gone.")
         return None
     now = db_now()
-    run = _claim(run_id, account, hour, now)
+    run = _claim(run_id, account, first, last, now)
     totals = Counter()
     try:
         access = account_access(account)
-        samples = ingest.read_account_hour(
-            run, account, hour, access, archive_access(account, access), now, totals
+        samples, lost = ingest.read_account_hours(
+            run, account, run.hours(), access, archive_access(account, access), now, totals
         )
-    except ingest.ChangedBlobs as error:
-        _lost(account, 1, str(error), now)
-        _finish(run, IngestRun.LOST, totals, message=str(error))
-        return dict(totals)
     except AzureError as error:
         _finish(run, IngestRun.FAILED, totals, message=f"{type(error).__name__}: {error}")
         if error.retryable:
@@ -180,30 +206,52 @@ def ingest_account_hour(account_id, hour, run_id=None):
     except Exception as error:
         _finish(run, IngestRun.FAILED, totals, message=f"{type(error).__name__}: {error}")
         raise
-    _finish(run, IngestRun.OK, totals, samples, message=_changed_note(totals))
+    if lost:
+        _lost_hours(run, account, lost, now)
+    if len(lost) == len(run.hours()):
+        _finish(run, IngestRun.LOST, totals, message=next(iter(lost.values())))
+    else:
+        _finish(run, IngestRun.OK, totals, samples, message=_changed_note(totals, lost))
     return dict(totals)
 
 
-def _claim(run_id, account, hour, now):
+def _claim(run_id, account, first, last, now):
     """The queued run of this task, now running; or a new run if that was lost, or this task ran twice."""
     if run_id and IngestRun.objects.filter(pk=run_id, status=IngestRun.QUEUED).update(
         status=IngestRun.RUNNING, started_at=now, heartbeat_at=now
     ):
         return IngestRun.objects.get(pk=run_id)
     return IngestRun.objects.create(
-        task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=hour, status=IngestRun.RUNNING,
-        started_at=now, heartbeat_at=now,
+        task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=first, last_hour=last,
+        status=IngestRun.RUNNING, started_at=now, heartbeat_at=now,
     )  # fmt: skip
 
 
-def _changed_note(totals):
+def _lost_hours(run, account, lost, now):
+    """Hours of a span whose rewritten blobs cannot be read again without counting lines twice: each gets a
+    lost run of its own (the sweep settles them), the account's count of lost hours and a finding."""
+    if len(lost) < len(run.hours()):
+        IngestRun.objects.bulk_create(
+            IngestRun(task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=hour,
+                      last_hour=hour, status=IngestRun.LOST, started_at=now, finished_at=now,
+                      message=reason[:2000])
+            for hour, reason in sorted(lost.items())
+        )  # fmt: skip
+    _lost(account, len(lost), "; ".join(sorted(set(lost.values())))[:2000], now)
+
+
+def _changed_note(totals, lost=None):
     changed = totals.get("changed_blobs", 0)
-    return (
-        f"{changed} blob(s) changed since they were read and were read again from their start; lines "
-        "counted before were dropped as repeats."
-        if changed
-        else ""
-    )
+    notes = []
+    if changed:
+        notes.append(
+            f"{changed} blob(s) changed since they were read and were read again from their start; lines "
+            "counted before were dropped as repeats."
+        )
+    if lost:
+        hours = ", ".join(f"{hour:%H}:00" for hour in sorted(lost))
+        notes.append(f"Hour(s) {hours} not read: {next(iter(lost.values()))}")
+    return " ".join(notes)
 
 
 def account_access(account):

@@ -134,13 +134,17 @@ def test_a_device_run_queues_each_hour_of_the_first_day_of_each_logging_account(
     queued = []
     monkeypatch.setattr("storage_logs.tasks.async_task", lambda *args: queued.append(args))
     assert ingest_device(account.device_id, now=HOUR) == 25
-    path, account_id, hour, run_id = queued[-1]
-    assert (path, account_id, hour) == (
-        "storage_logs.tasks.ingest_account_hour",
-        account.id,
-        HOUR.isoformat(),
-    )
-    assert IngestRun.objects.get(pk=run_id).status == IngestRun.QUEUED
+    # one task per span of contiguous hours within a UTC day, each with its queued run
+    covered = []
+    for path, account_id, first, last, run_id in queued:
+        assert (path, account_id) == ("storage_logs.tasks.ingest_account_hours", account.id)
+        first, last = datetime.fromisoformat(first), datetime.fromisoformat(last)
+        assert first.date() == last.date()
+        run = IngestRun.objects.get(pk=run_id)
+        assert (run.status, run.hour, run.last_hour) == (IngestRun.QUEUED, first, last)
+        covered += run.hours()
+    assert covered == [HOUR - timedelta(hours=24 - n) for n in range(25)]
+    assert len(queued) == len({hour.date() for hour in covered})
 
 
 @pytest.mark.django_db
