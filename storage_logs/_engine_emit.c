@@ -695,9 +695,9 @@ typedef struct {
 } Totals;
 
 /* PostgreSQL's binary COPY format: a signature, then per row the field count and each field as its
- * length and bytes (integers big-endian; timestamptz as microseconds since 2000; jsonb as version 1 and
- * its text; uuid as 16 bytes), then a trailer. No text to escape and nothing for the server to parse but
- * the JSON columns. */
+ * length and bytes (integers big-endian; timestamptz as microseconds since 2000; text, the JSON columns
+ * included (storage_logs.models.JSONText), as its bytes; uuid as 16 bytes), then a trailer. No text to
+ * escape and nothing for the server to parse. */
 static const char COPY_SIGNATURE[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 #define PG_EPOCH_US 946684800000000LL
 
@@ -718,12 +718,7 @@ static inline char *field_int8(char *o, int64_t v) { return be64(be32(o, 8), (ui
 static inline char *field_int4(char *o, int64_t v) { return be32(be32(o, 4), (uint32_t)v); }
 static inline char *field_time(char *o, int64_t us) { return field_int8(o, us - PG_EPOCH_US); }
 
-static inline char *field_jsonb(char *o, const Buf *json) {
-    o = be32(o, (uint32_t)json->n + 1);
-    *o++ = 1;
-    memcpy(o, json->p, json->n);
-    return o + json->n;
-}
+static inline char *field_json(char *o, const Buf *json) { return field_bytes(o, json->p ? json->p : "", json->n); }
 
 static int copy_row(Buf *out, int64_t account, const Group *g, RowBufs *r, Buf *digests, Sizes size,
                     int width) {
@@ -747,15 +742,15 @@ static int copy_row(Buf *out, int64_t account, const Group *g, RowBufs *r, Buf *
     o = field_time(o, g->first);
     o = field_time(o, g->last);
     for (int i = 0; i < 4; i++) o = field_int8(field_int8(field_int8(o, g->sum[i]), g->min[i]), g->max[i]);
-    o = field_jsonb(o, &r->statuses);
+    o = field_json(o, &r->statuses);
     o = field_int4(o, (int64_t)group_distinct(g));
-    o = field_jsonb(o, &r->samples);
-    o = field_jsonb(o, &r->ids);
+    o = field_json(o, &r->samples);
+    o = field_json(o, &r->ids);
     o = field_bytes(o, digests->p ? digests->p : "", digests->n);
     o = field_bytes(o, (const char *)g->key16, 16);
     o = field_int4(o, size.export);
     o = field_int4(o, size.billed);
-    o = field_jsonb(o, &r->batches);
+    o = field_json(o, &r->batches);
     out->n = o - out->p;
     return 0;
 }

@@ -23,15 +23,7 @@ _TABLE = LogAggregate._meta.db_table
 _COLUMNS = ", ".join(ROW_COLUMNS)
 _KEY = ("account_id", "window_start", "group_key")
 _UPDATED = [name for name in ROW_COLUMNS if name not in _KEY]
-_AS_TEXT = {
-    "group_key",
-    "first_time",
-    "last_time",
-    "status_counts",
-    "sample_objects",
-    "sample_request_ids",
-    "batches",
-}
+_AS_TEXT = {"group_key", "first_time", "last_time"}  # the JSON columns are text already
 _KEYS = "ascmon_batch_keys"
 _ROWS = "ascmon_batch_rows"
 _JOIN_KEYS = (
