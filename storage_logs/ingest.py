@@ -129,7 +129,7 @@ def read_account_hours(run, account, hours, access, archive_access, now, totals)
         attempts = settings.STORAGE_LOGS_CONFLICT_RETRIES
         for attempt in range(attempts):
             try:
-                part_samples, part_lost = _read(run, account, found, policies, totals)
+                part_samples, part_lost, planned = _read(run, account, found, policies, totals)
                 break
             except store.Conflict as conflict:
                 # Another worker stored lines first: it made progress, so reading on from what it stored
@@ -141,6 +141,8 @@ def read_account_hours(run, account, hours, access, archive_access, now, totals)
                 found = list_hours(account, part, access, archive_access)
         else:
             raise store.Conflict(f"other workers kept storing these lines first ({attempts} attempts)")
+        totals["blobs_read"] += len(planned)  # as the attempt that finished the part planned them
+        totals["changed_blobs"] += sum(source.changed for source in planned)
         samples.extend(part_samples[: max(0, parse.SAMPLES_KEPT - len(samples))])
         lost.update(part_lost)
     return samples, lost
@@ -204,8 +206,6 @@ def _read(run, account, found, policies, totals):
     aggregator.know(known)
     rejects = parse.Rejects()
     planned, lost = plan(account, found)
-    totals["blobs_read"] += len(planned)
-    totals["changed_blobs"] += sum(source.changed for source in planned)
     position = {(s.container, s.info.name): (s.stored, s.start) for s in planned}
     batch, seen = _new_batch(account, first, last, run), _Seen(aggregator, rejects)
     for source, data in _in_order(planned):
@@ -222,7 +222,7 @@ def _read(run, account, found, policies, totals):
             batch = _new_batch(account, first, last, run)
     if not batch.empty:
         _store(batch, aggregator, known_until, seen, totals, position)
-    return rejects.samples, lost
+    return rejects.samples, lost, planned
 
 
 class _Seen:

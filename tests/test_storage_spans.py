@@ -82,6 +82,7 @@ def test_a_days_hours_are_one_task_with_one_listing_per_container_and_every_line
 
     run = IngestRun.objects.get(pk=due[0][3])
     assert run.status == IngestRun.OK and run.rejected == 0
+    assert run.blobs_read == len(uploaded)  # the stray blob is not among them
     assert set(hours(DAY + 2 * HOUR, 10)) <= set(run.hours())
     containers = [container for container, _ in listings]
     assert len(containers) == len(set(containers)) == 4  # $logs and three Monitor containers, once each
