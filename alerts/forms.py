@@ -57,8 +57,9 @@ class AlertFilterForm(forms.Form):
         products = sorted({product for _, product in types if product})
         self.fields["product"].choices = [("", "Any product")] + [(p, p) for p in products]
 
-    def filter(self, alerts, suppressed=None):
-        """The alerts these filters match; `suppressed` overrides the form's own choice."""
+    def filter(self, alerts, suppressed=None, text_search=None):
+        """The alerts these filters match; `suppressed` overrides the form's own choice, `text_search`
+        (alerts, search terms) -> alerts replaces the substring search (alerts/ip_search.py)."""
         data = self.cleaned_data
         lookups = {
             "device": "device",
@@ -84,7 +85,7 @@ class AlertFilterForm(forms.Form):
         if data.get("entity"):
             alerts = with_entity(alerts, data["entity"], data.get("kind"))
         if data.get("q"):
-            alerts = search(alerts, data["q"])
+            alerts = (text_search or search)(alerts, search_terms(data["q"]))
         return alerts.filter(duplicate_of__isnull=True)
 
     def ordering(self):
@@ -121,9 +122,14 @@ def with_entity(alerts, value, kind=""):
     return alerts.filter(Q(pk__in=entities.values("alert_id")) | Q(compromised_entity=value))
 
 
-def search(alerts, text):
+def search_terms(text):
+    """What a search looks for: search_text is lower-cased."""
+    return text.strip()[:200].lower()
+
+
+def search(alerts, terms):
     """Substring search over name, type, compromised entity and entity values (one column, one scan)."""
-    return alerts.filter(search_text__contains=text.strip()[:200].lower())
+    return alerts.filter(search_text__contains=terms)
 
 
 def analysts():
