@@ -15,6 +15,7 @@ from alerts import triage as triage_writes
 from alerts.bulk import BulkForm
 from alerts.choices import Severity
 from alerts.forms import SORT_DIRECTIONS, AlertFilterForm, CommentForm, TriageForm
+from alerts.ip_search import DottedRows, dotted_matches
 from alerts.models import Alert, DeviceAlertSettings, PollRun, PortalPivot, RejectedAlert
 from alerts.normalize import SEVERITIES
 from ascmon.roles import ANALYST, role_required
@@ -59,8 +60,12 @@ def list_context(request, params, **extra):
     hidden_alerts = form.filter(Alert.objects.all(), suppressed="only") if not mode else None
     searched = bool(form.cleaned_data.get("q"))
     cap = SEARCH_COUNT_CAP if searched else COUNT_CAP
+    rows = alerts.for_list().order_by(*ordering)
+    dotted = dotted_matches(form, ordering)
+    if dotted is not None:  # the same alerts, read through the dotted index (alerts/ip_search.py)
+        alerts, rows = dotted, DottedRows(dotted, ordering, rows)
     counts, hidden = capped_counts(alerts, hidden_alerts, cap, split=not searched)
-    page = list_page(alerts.for_list().order_by(*ordering), counts["total"], params.get("page"))
+    page = list_page(rows, counts["total"], params.get("page"))
     query = params.copy()
     query.pop("page", None)
     return {
