@@ -153,10 +153,9 @@ def _hour_states(account, first, now):
     still add lines to it, or found it could not be read; a queued or running hour, or one read moments
     ago, waits."""
     settled, skip = set(), set()
-    runs = IngestRun.objects.filter(
-        account=account, task=ACCOUNT_HOUR, hour__gte=first - settings.STORAGE_LOGS_SPAN_HOURS * HOUR,
-        last_hour__gte=first,
-    )  # fmt: skip
+    runs = IngestRun.objects.filter(  # a span never leaves its UTC day: it starts at most 23 hours before
+        account=account, task=ACCOUNT_HOUR, hour__gte=first - 23 * HOUR, last_hour__gte=first
+    )
     for run in runs.only("hour", "last_hour", "status", "started_at"):
         status, started = run.status, run.started_at
         for hour in run.hours():
@@ -186,6 +185,8 @@ def ingest_account_hours(account_id, first, last, run_id=None):
     """Read every log blob of the account's hours `first` to `last` (one UTC day) from their checkpoints
     on. Safe to run twice, or at once."""
     first, last = (datetime.fromisoformat(h) if isinstance(h, str) else h for h in (first, last))
+    if last < first:
+        raise ValueError(f"a span of hours ends before it starts: {first} to {last}")
     account = StorageAccount.objects.select_related("device").filter(pk=account_id).first()
     if account is None:
         IngestRun.objects.filter(pk=run_id).update(status=IngestRun.FAILED, message="The account is gone.")
@@ -208,7 +209,7 @@ def ingest_account_hours(account_id, first, last, run_id=None):
         raise
     if lost:
         _lost_hours(run, account, lost, now)
-    if len(lost) == len(run.hours()):
+    if lost and len(lost) == len(run.hours()):
         _finish(run, IngestRun.LOST, totals, message=next(iter(lost.values())))
     else:
         _finish(run, IngestRun.OK, totals, samples, message=_changed_note(totals, lost))
