@@ -5,6 +5,7 @@ read. Against Azurite, through the sweep and the task."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.urls import reverse
 
 from ascmon.azure import blobs
 from ascmon.simulator.storage_activity import classic_log_blobs, load_account
@@ -61,7 +62,7 @@ def test_log_blob_names_give_their_hour():
 @pytest.mark.usefixtures("azurite_keys")
 @pytest.mark.django_db
 def test_a_days_hours_are_one_task_with_one_listing_per_container_and_every_line_stored_once(
-    azurite, monkeypatch
+    azurite, monkeypatch, analyst_client
 ):
     account, spec = make_account("ascmonlogs1", azurite, diagnostic_logs=True)
     account.diagnostic_logs = True
@@ -88,6 +89,10 @@ def test_a_days_hours_are_one_task_with_one_listing_per_container_and_every_line
     assert len(containers) == len(set(containers)) == 4  # $logs and three Monitor containers, once each
     expected_lines, expected = raw_totals(blob.data for blob in uploaded)
     assert stored_totals(account) == (expected_lines, expected)  # both copies read, repeats counted once
+
+    # the account page's runs show the span
+    page = analyst_client.get(reverse("storage_logs:account", args=[account.pk])).content.decode()
+    assert f"{run.hour:%Y-%m-%d %H}:00 to {run.last_hour:%H}:00" in page
 
     # run again: nothing new, nothing counted twice
     ingest_account_hours(*due[0][:3])
