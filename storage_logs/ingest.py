@@ -50,7 +50,6 @@ class Source:
     start: int
     is_json: bool
     changed: bool = False
-    hour: object = None
 
 
 def sources(account, hour, whole_day=False):
@@ -116,7 +115,7 @@ def _parts(listed, limit):
     return parts
 
 
-def read_account_hours(run, account, hours, access, archive_access, now, totals):
+def read_account_hours(run, account, hours, access, archive_access, totals):
     """Read and store every log line of the account's `hours` (sorted) not stored yet; `totals` (a Counter)
     gathers what was stored. Returns (samples of rejected lines, {hour: why it was left alone}): an hour
     whose rewritten blobs cannot be read again without counting lines twice is not read. Raises
@@ -161,7 +160,6 @@ def plan(account, found):
             source = _source(where, container, info, checkpoints.get((container, info.name)), is_json)
             if source is None:
                 continue
-            source.hour = hour
             chosen.append(source)
             if source.changed:
                 changed.append(f"{container}/{info.name}")

@@ -193,11 +193,11 @@ def ingest_account_hours(account_id, first, last, run_id=None):
         return None
     now = db_now()
     run = _claim(run_id, account, first, last, now)
-    totals = Counter()
+    hours, totals = run.hours(), Counter()
     try:
         access = account_access(account)
         samples, lost = ingest.read_account_hours(
-            run, account, run.hours(), access, archive_access(account, access), now, totals
+            run, account, hours, access, archive_access(account, access), totals
         )
     except AzureError as error:
         _finish(run, IngestRun.FAILED, totals, message=f"{type(error).__name__}: {error}")
@@ -208,8 +208,8 @@ def ingest_account_hours(account_id, first, last, run_id=None):
         _finish(run, IngestRun.FAILED, totals, message=f"{type(error).__name__}: {error}")
         raise
     if lost:
-        _lost_hours(run, account, lost, now)
-    if lost and len(lost) == len(run.hours()):
+        _lost_hours(run, account, lost, len(hours), now)
+    if lost and len(lost) == len(hours):
         _finish(run, IngestRun.LOST, totals, message=next(iter(lost.values())))
     else:
         _finish(run, IngestRun.OK, totals, samples, message=_changed_note(totals, lost))
@@ -228,10 +228,10 @@ def _claim(run_id, account, first, last, now):
     )  # fmt: skip
 
 
-def _lost_hours(run, account, lost, now):
+def _lost_hours(run, account, lost, span_hours, now):
     """Hours of a span whose rewritten blobs cannot be read again without counting lines twice: each gets a
     lost run of its own (the sweep settles them), the account's count of lost hours and a finding."""
-    if len(lost) < len(run.hours()):
+    if len(lost) < span_hours:
         IngestRun.objects.bulk_create(
             IngestRun(task=ACCOUNT_HOUR, account=account, device_id=account.device_id, hour=hour,
                       last_hour=hour, status=IngestRun.LOST, started_at=now, finished_at=now,
