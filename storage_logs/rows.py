@@ -6,6 +6,7 @@ model's own names only, never from data.
 """
 
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 from storage_logs.aggregate import ROW_COLUMNS, STORED_COLUMNS
 from storage_logs.models import LogAggregate
@@ -147,13 +148,13 @@ class _CopyStream:
             return
         if not data.startswith(COPY_HEADER) or not data.endswith(COPY_TRAILER):
             raise ValueError("the engine's COPY data lost its header or trailer")
-        with memoryview(data) as view:
-            if self.copy is None:
-                self.context = self.cursor.cursor.copy(SQL["postgresql"]["copy_new"])
-                self.copy = self.context.__enter__()
-                self.copy.write(view[: -len(COPY_TRAILER)])
-            else:
-                self.copy.write(view[len(COPY_HEADER) : -len(COPY_TRAILER)])
+        view = memoryview(data)  # not released here: the writer thread may still be sending it
+        if self.copy is None:
+            self.context = _copy(self.cursor, SQL["postgresql"]["copy_new"])
+            self.copy = self.context.__enter__()
+            self.copy.write(view[: -len(COPY_TRAILER)])
+        else:
+            self.copy.write(view[len(COPY_HEADER) : -len(COPY_TRAILER)])
 
     def close(self):
         if self.copy is not None:
@@ -162,18 +163,24 @@ class _CopyStream:
             context.__exit__(None, None, None)
 
 
+def _copy(cursor, statement):
+    """A COPY whose writes return at once: a thread of psycopg's sends the data while the engine closes
+    the next rows. With the plain writer, each write waited until the server had taken nearly all of it,
+    so the engine and the server took turns (about a fifth of storing a busy batch, bench/ingest_e2e.py)."""
+    return cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor))
+
+
 def write_merged(cursor, merged):
     """Rows that absorbed a stored row (the engine's chunks) overwrite it: PostgreSQL copies them into a
     temporary table and updates from it in one statement; SQLite updates row by row."""
     if connection.vendor == "postgresql":
         cursor.execute(SQL["postgresql"]["rows_table"])
         cursor.execute(SQL["postgresql"]["clear_rows"])
-        with cursor.cursor.copy(SQL["postgresql"]["copy_rows"]) as copy:
+        with _copy(cursor, SQL["postgresql"]["copy_rows"]) as copy:
             for i, data in enumerate(merged):
-                with memoryview(data) as view:
-                    start = 0 if i == 0 else len(COPY_HEADER)
-                    end = len(data) if i == len(merged) - 1 else len(data) - len(COPY_TRAILER)
-                    copy.write(view[start:end])
+                start = 0 if i == 0 else len(COPY_HEADER)
+                end = len(data) if i == len(merged) - 1 else len(data) - len(COPY_TRAILER)
+                copy.write(memoryview(data)[start:end])
         cursor.execute(SQL["postgresql"]["update"])
     else:
         for rows in merged:
