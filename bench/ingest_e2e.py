@@ -13,8 +13,10 @@ For each it prints, measured in the same run: a bare read of the same blobs thro
 stream: the physical limit of the path); `ingest_account_hours`, the task a worker runs, into PostgreSQL and
 SQLite (each in a fresh database, in a child process), timed as a whole with the time spent listing and
 downloading (in the download thread), parsing and aggregating, and merging and committing; the same run again
-with nothing new to read; its peak RSS at a third of the input and at all of it; two workers on different
-accounts at once against one; `reduce_logs` (the same engine, no database) on the same lines; and DuckDB's
+with nothing new to read; its peak RSS at a third of the input and at all of it; how many of the machine's
+cores were busy meanwhile (what is left for a second worker), and two workers on different accounts at once
+against one; on PostgreSQL, the server alone copying the same rows into an empty twin of the table (the
+least any path can spend storing them); `reduce_logs` (the same engine, no database) on the same lines; and DuckDB's
 read_csv + GROUP BY on a CSV-clean twin of the lines. Each figure is also printed as a share of the bare read
 and of DuckDB. Data is generated once and kept in --dir.
 """
@@ -219,6 +221,7 @@ def ingest_child(args):
         for name in accounts
         for first, last in tasks.spans(sorted(datetime.fromisoformat(h) for n, h in hours if n == name))
     ]
+    machine = _machine_busy()
     for attempt in ("first", "rerun"):
         started = time.perf_counter()
         for account_id, first, last in work:
@@ -226,19 +229,62 @@ def ingest_child(args):
         runs.append(time.perf_counter() - started)
         if attempt == "first":
             first_timers = dict(timers)
-            cpu, server = _own_cpu() - cpu, server()
+            cpu, server, machine = _own_cpu() - cpu, server(), machine()
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
     volumes = DailyVolume.objects.all()
     print(json.dumps({
         "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(work),
-        "account_hours": len(hours),
+        "account_hours": len(hours), "machine_busy_cores": machine, "copy_floor_seconds": _copy_floor(),
         "cpu_seconds": cpu, "server_cpu_seconds": server,
         "lines": sum(v.raw_lines for v in volumes), "raw_bytes": sum(v.raw_bytes for v in volumes),
         "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))  # fmt: skip
+
+
+def _machine_busy():
+    """A function giving how many of the machine's cores were busy on average since now (all processes:
+    this worker, the database server, Azurite): what is left for a second worker."""
+
+    def busy():
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields) - fields[3] - fields[4], time.perf_counter()  # all but idle and iowait
+
+    (ticks, started), tick = busy(), os.sysconf("SC_CLK_TCK")
+
+    def since():
+        now, ended = busy()
+        return (now - ticks) / tick / (ended - started)
+
+    return since
+
+
+def _copy_floor():
+    """PostgreSQL alone taking the rows the run stored: seconds for one binary COPY of them into an empty
+    twin of the aggregate table (same columns and indexes, committed as a batch is): the least any path
+    can spend storing them on this server. None on SQLite."""
+    from django.db import connection, transaction
+
+    from storage_logs.models import LogAggregate
+
+    if connection.vendor != "postgresql":
+        return None
+    table = LogAggregate._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} TO STDOUT (FORMAT BINARY)") as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        cursor.execute(f"CREATE TABLE bench_copy_floor (LIKE {table} INCLUDING ALL)")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO off")
+        with cursor.cursor.copy("COPY bench_copy_floor FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(data)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy_floor")
+    return seconds
 
 
 def _own_cpu():
@@ -422,6 +468,17 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                   f"{r['cpu_seconds'] * per_million:.1f} s"
                   + (f", database server {server * per_million:.1f} s" if server is not None else "")
                   + f"; {r['rows'] / r['seconds']:,.0f} rows stored/s")  # fmt: skip
+            cores = os.cpu_count() or 1
+            print(f"      the machine was {r['machine_busy_cores']:.2f} of {cores} cores busy during the run "
+                  f"(worker, database, Azurite): a second worker can add at most about "
+                  f"{min(1.0, cores / r['machine_busy_cores'] - 1):.0%} of one")  # fmt: skip
+            if r["copy_floor_seconds"] is not None:
+                floor = r["copy_floor_seconds"]
+                best = t["parse"] + floor
+                print(f"      PostgreSQL alone takes {floor:.2f} s to COPY these {r['rows']:,} rows into an "
+                      f"empty twin of the table ({r['rows'] / floor:,.0f} rows/s): with parsing as it is "
+                      f"({t['parse']:.2f} s), this path can reach at most "
+                      f"{result['lines'] / best / rate:.2f}x the bare read on this server")  # fmt: skip
             if rss and name == "busy-lake":
                 small = finish(run_ingest(database, out, service, accounts[0], folder))
                 print(f"      peak RSS: {small['peak_rss_mb']:.0f} MB for {small['lines']:,} lines, "
