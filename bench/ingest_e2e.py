@@ -13,7 +13,8 @@ For each it prints, measured in the same run: a bare read of the same blobs thro
 stream: the physical limit of the path); `ingest_account_hours`, the task a worker runs, into PostgreSQL and
 SQLite (each in a fresh database, in a child process), timed as a whole with the time spent listing and
 downloading (in the download thread), parsing and aggregating, and merging and committing; the same run again
-with nothing new to read; its peak RSS at a third of the input and at all of it; how many of the machine's
+with nothing new to read; on PostgreSQL, the same run into a table that already holds a month of older
+rows (--history-rows); its peak RSS at a third of the input and at all of it; how many of the machine's
 cores were busy meanwhile (what is left for a second worker), and two workers on different accounts at once
 against one; on PostgreSQL, the server alone copying the same rows into an empty twin of the table (the
 least any path can spend storing them); `reduce_logs` (the same engine, no database) on the same lines;
@@ -206,6 +207,10 @@ def ingest_child(args):
                 blob_endpoint=f"{args.azurite}/{name}", logging_version="2.0" if classic else "",
                 logging_read=classic, logging_write=classic, logging_delete=classic, diagnostic_logs=monitor,
             )  # fmt: skip
+    if args.history:
+        for account in accounts.values():
+            _add_history(account.id, min(datetime.fromisoformat(h) for n, h in hours if n == account.name),
+                         args.history)  # fmt: skip
     runs = []
     server = _server_cpu()
     cpu = _own_cpu()
@@ -242,6 +247,46 @@ def ingest_child(args):
         "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))  # fmt: skip
+
+
+def _add_history(account_id, before, rows):
+    """`rows` stored aggregates of the account in the 30 days before `before` (narrow ones: only their
+    number matters here), as an account has after a month of ingestion."""
+    from django.db import connection, models
+
+    from storage_logs.models import LogAggregate
+
+    columns, values, params = [], [], []
+    for field in LogAggregate._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        if field.column == "account_id":
+            values.append("%s")
+            params.append(account_id)
+        elif isinstance(field, models.DateTimeField):
+            values.append("%s::timestamptz - (g %% 720 + 1) * interval '1 hour'")
+            params.append(before)
+        elif isinstance(field, models.UUIDField):
+            values.append("gen_random_uuid()")
+        elif isinstance(field, models.BinaryField):
+            values.append("''::bytea")
+        elif field.column == "principal_id":
+            values.append("'p' || (g %% 5000)")
+        elif isinstance(field, (models.IntegerField, models.BigIntegerField)):
+            values.append("1")
+        elif field.has_default() and field.get_default() in ({}, []):
+            values.append("'{}'" if field.get_default() == {} else "'[]'")
+        else:
+            values.append("'read'" if field.column == "kind" else "''")
+    table = LogAggregate._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+            "FROM generate_series(1, %s) g",
+            [*params, rows],
+        )
+        cursor.execute(f"ANALYZE {table}")
 
 
 def _machine_busy():
@@ -351,7 +396,7 @@ def _time_stream(owner, name, timers, key):
     setattr(owner, name, timed)
 
 
-def run_ingest(database, out, service, accounts, folder, profile=None):
+def run_ingest(database, out, service, accounts, folder, profile=None, history=0):
     """Ingest in a child process into a fresh database; returns its figures."""
     env = {
         **os.environ,
@@ -374,6 +419,8 @@ def run_ingest(database, out, service, accounts, folder, profile=None):
                f"http://127.0.0.1:{service.port}", "--accounts", accounts]  # fmt: skip
     if profile:
         command += ["--profile", str(Path(profile).resolve().with_suffix(f".{database}.prof"))]
+    if history:
+        command += ["--history", str(history)]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True), (database, env)
 
 
@@ -424,7 +471,7 @@ def duckdb_run(out, threads):
 # ---- the report ------------------------------------------------------------------------------------------
 
 
-def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=None):
+def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=None, history=0):
     out = prepare(folder, name, lines)
     entries = workload(out)
     accounts = sorted({entry[0] for entry in entries})
@@ -487,6 +534,11 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                       f"empty twin of the table ({r['rows'] / floor:,.0f} rows/s): with parsing as it is "
                       f"({t['parse']:.2f} s), this path can reach at most "
                       f"{result['lines'] / best / rate:.2f}x the bare read on this server")  # fmt: skip
+            if history and database == "postgresql" and name == "busy-lake":
+                old = finish(run_ingest(database, out, service, ",".join(accounts), folder, history=history))
+                print(f"      with {history:,} older rows per account already stored (a month of a busy "
+                      f"account): {old['seconds']:.2f} s, merge + commit {old['timers']['store']:.2f} s "
+                      f"(against {t['store']:.2f} s into an empty table)")  # fmt: skip
             if rss and name == "busy-lake":
                 small = finish(run_ingest(database, out, service, accounts[0], folder))
                 print(f"      peak RSS: {small['peak_rss_mb']:.0f} MB for {small['lines']:,} lines, "
@@ -517,10 +569,18 @@ def main(argv=None):
         help="cProfile the first ingest run of each database into this file "
         "(suffixed .postgresql.prof / .sqlite.prof); read it with python -m pstats",
     )
+    parser.add_argument(
+        "--history-rows",
+        type=int,
+        default=1_000_000,
+        help="PostgreSQL, busy lake: ingest once more into a table already holding this many older rows "
+        "per account (0: skip)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--azurite", help=argparse.SUPPRESS)
     parser.add_argument("--accounts", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--history", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return ingest_child(args)
@@ -535,7 +595,8 @@ def main(argv=None):
     for name in ("busy-lake", "default-tenant"):
         if args.workload in ("both", name):
             full = not args.smoke
-            bench(name, args.lines, folder, databases, two_workers=full, rss=full, profile=args.profile)
+            bench(name, args.lines, folder, databases, two_workers=full, rss=full, profile=args.profile,
+                  history=args.history_rows if full else 0)  # fmt: skip
 
 
 def _django():
