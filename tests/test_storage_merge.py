@@ -141,3 +141,51 @@ def test_deleting_a_device_deletes_its_aggregates(azurite):
     assert LogAggregate.objects.filter(account=account).count() == 1
     account.device.delete()
     assert not LogAggregate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_big_batch_looks_up_only_keys_of_windows_with_stored_rows_and_merges_the_same(azurite, monkeypatch):
+    """A batch of more than FEW_KEYS groups looks its stored rows up through a table of keys, and only the
+    keys of windows that already hold rows of the account (a new hour's window holds none). With every
+    batch taking that path, a late read merging into the previous hour's window, writes merging into the
+    day's window and new reads give the rows the one-statement path gives."""
+    from storage_logs import rows
+
+    def read_line(moment, request_id, obj):
+        return write_line(moment, request_id, 0, obj).replace(
+            ";PutBlob;Success;201;", ";GetBlob;Success;200;"
+        )
+
+    def ingest_both_hours():
+        upload(account, azurite, first, [
+            write_line(first, "w-1", 10, "a"), write_line(first, "w-2", 10, "b"),
+            read_line(first + timedelta(minutes=1), "r-1", "x"),
+        ])  # fmt: skip
+        ingest_account_hour(account.id, first.isoformat())
+        upload(account, azurite, second, [
+            write_line(second, "w-3", 20, "b"), write_line(second, "w-4", 20, "c"),
+            read_line(first + timedelta(minutes=59), "r-2", "x"),  # late: the previous hour's window
+            read_line(second + timedelta(minutes=2), "r-3", "x"), read_line(second, "r-4", "y"),
+        ])  # fmt: skip
+        ingest_account_hour(account.id, second.isoformat())
+        return sorted(
+            LogAggregate.objects.filter(account=account).values_list(
+                "kind", "window_start", "object_key", "count", "request_bytes", "first_time", "last_time"
+            )
+        )
+
+    account, _ = make_account("ascmonlogs1", azurite)
+    first, second = DAY + timedelta(hours=9), DAY + timedelta(hours=10)
+    one_statement = ingest_both_hours()
+    account.delete()
+    monkeypatch.setattr(rows, "FEW_KEYS", 0)
+    account, _ = make_account("ascmonlogs1", azurite)
+    assert ingest_both_hours() == one_statement
+    by_window = {(kind, window.hour, obj): count for kind, window, obj, count, *_ in one_statement}
+    # writes: one day window (b twice); reads: the 09:00 window twice (one line late), the 10:00 window new
+    assert (
+        by_window[("write", 0, "b")] == 2
+        and by_window[("write", 0, "a")] == by_window[("write", 0, "c")] == 1
+    )
+    assert sum(count for (kind, hour, _), count in by_window.items() if kind == "read" and hour == 9) == 2
+    assert sum(count for (kind, hour, _), count in by_window.items() if kind == "read" and hour == 10) == 2
