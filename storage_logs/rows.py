@@ -33,6 +33,16 @@ _JOIN_KEYS = (
     f" FROM {_TABLE} a JOIN {_KEYS} k ON a.window_start = k.window_start AND a.group_key = k.group_key"
     " WHERE a.account_id = %s"
 )
+
+
+def _probe(keys):
+    """PostgreSQL: the stored rows (STORED_COLUMNS) of `keys` (a FROM item of window_start, group_key)."""
+    columns = ", ".join(f"a.{c}::text" if c in _AS_TEXT else f"a.{c}" for c in STORED_COLUMNS)
+    return " ".join(("SELECT", columns, "FROM", keys, "CROSS JOIN LATERAL (SELECT * FROM", _TABLE, "x",
+                     "WHERE x.account_id = %s AND x.window_start = k.window_start",
+                     "AND x.group_key = k.group_key LIMIT 1) a"))  # fmt: skip
+
+
 SQL = {
     "postgresql": {
         "keys_table": f"CREATE TEMP TABLE IF NOT EXISTS {_KEYS} (window_start timestamptz, group_key uuid) "
@@ -44,20 +54,21 @@ SQL = {
         "clear_rows": "TRUNCATE ascmon_batch_rows",
         "copy_rows": f"COPY {_ROWS} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)",
         "copy_new": f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)",
+        # Every lookup by key is a LATERAL subquery with LIMIT 1, which the planner cannot turn into a join
+        # of its own choosing: each key is one probe of the unique index, whatever the statistics say. A
+        # join left to the planner hashed every stored row of the account (or the whole table), and with
+        # stale statistics it rescanned them once per key. The UPDATE then reaches each row by its id.
         "update": " ".join(("UPDATE", _TABLE, "a SET", f"({', '.join(_UPDATED)})", "= (",
-                            ", ".join(f"t.{c}" for c in _UPDATED), ") FROM", _ROWS, "t WHERE",
-                            " AND ".join(f"a.{c} = t.{c}" for c in _KEY))),
-        "stored": "SELECT " + ", ".join(f"a.{c}::text" if c in _AS_TEXT else f"a.{c}" for c in STORED_COLUMNS)
-        + _JOIN_KEYS,
+                            ", ".join(f"t.{c}" for c in _UPDATED), ")",
+                            "FROM (SELECT t.*, s.id AS stored_id FROM", _ROWS, "t",
+                            "CROSS JOIN LATERAL (SELECT x.id FROM", _TABLE, "x WHERE",
+                            " AND ".join(f"x.{c} = t.{c}" for c in _KEY), "LIMIT 1) s) t",
+                            "WHERE a.id = t.stored_id")),
+        "stored": _probe(f"{_KEYS} k"),
         "stored_windows": " ".join(("SELECT u.i FROM unnest(%s::timestamptz[]) WITH ORDINALITY u (w, i)",
-                                    "WHERE EXISTS (SELECT 1 FROM", _TABLE,
-                                    "a WHERE a.account_id = %s AND a.window_start = u.w)")),
-        "stored_few": " ".join(("SELECT", ", ".join(f"a.{c}::text" if c in _AS_TEXT else f"a.{c}"
-                                                    for c in STORED_COLUMNS),
-                                "FROM", _TABLE, "a JOIN unnest(%s::timestamptz[], %s::uuid[])",
-                                "k (window_start, group_key) ON a.window_start = k.window_start",
-                                "AND a.group_key = k.group_key",
-                                "WHERE a.account_id = %s")),
+                                    "CROSS JOIN LATERAL (SELECT 1 FROM", _TABLE,
+                                    "a WHERE a.account_id = %s AND a.window_start = u.w LIMIT 1) s")),
+        "stored_few": _probe("unnest(%s::timestamptz[], %s::uuid[]) k (window_start, group_key)"),
     },
     "sqlite": {
         "keys_table": f"CREATE TEMP TABLE IF NOT EXISTS {_KEYS} (window_start text, group_key char(32))",
@@ -120,15 +131,15 @@ def _in_stored_windows(cursor, account_id, keys):
 
 
 def _probe_by_key(cursor):
-    """PostgreSQL: join a batch's keys to the stored rows by looking each key up in the table's unique
-    index, for the rest of the transaction. Left to itself the planner hashes one side, and for tens of
-    thousands of keys it hashed every stored row of the account (or read the whole table): storing a batch
-    then cost time in proportion to the history kept, not to the batch (2.2 s against 0.24 s for 78,000
-    keys with 2.4 million rows stored, bench/ingest_e2e.py --history). JIT compiling is no use for these
-    lookups either."""
+    """PostgreSQL, for the rest of the transaction: no hash or merge joins (the UPDATE of merged rows joins
+    them to the table by id: a hash join read the whole table) and no JIT compiling, which is no use for
+    lookups of single rows. The lookups by key are LATERAL probes already (SQL above): before, with tens of
+    thousands of keys, storing a batch cost time in proportion to the history kept, not to the batch (2.2 s
+    against 0.24 s for 78,000 keys with 2.4 million rows stored; bench/ingest_e2e.py --history-rows)."""
     if connection.vendor == "postgresql":
-        for setting in ("enable_hashjoin", "enable_mergejoin", "jit"):
-            cursor.execute(f"SET LOCAL {setting} TO off")
+        cursor.execute(
+            "SET LOCAL enable_hashjoin TO off; SET LOCAL enable_mergejoin TO off; SET LOCAL jit TO off"
+        )
 
 
 def emit_and_write(aggregator, account_id, batch_id=0):
