@@ -517,7 +517,7 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                   f"rerun with nothing new {r['rerun_seconds']:.2f} s")  # fmt: skip
             per_million = 1e6 / max(1, r["lines"])
             server = r["server_cpu_seconds"]
-            print(f"      CPU per million lines (load on the machine cannot stretch these): worker "
+            print(f"      CPU per million lines (steadier than wall time under load): worker "
                   f"{r['cpu_seconds'] * per_million:.1f} s"
                   + (f", database server {server * per_million:.1f} s" if server is not None else "")
                   + f"; {r['rows'] / r['seconds']:,.0f} rows stored/s")  # fmt: skip
