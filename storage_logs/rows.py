@@ -15,6 +15,7 @@ from storage_logs.models import LogAggregate
 
 EMIT_ROWS = 20_000  # rows the engine closes at a time: memory stays flat however many groups a batch has
 MERGED_BYTES = 64 * 1024 * 1024  # merged rows held before they are written
+WINDOW_TEXT = len("YYYY-MM-DD HH:MM:SS")  # a key line's window start (Aggregator.keys)
 FEW_KEYS = 2000  # up to this many open groups, their stored rows are found without a temporary table
 ROW_BYTES = 400  # about what a row of tuples holds, to count SQLite's merged rows against MERGED_BYTES
 # PostgreSQL's binary COPY framing (the engine writes it around each chunk of rows)
@@ -119,15 +120,19 @@ def stored_rows(account_id, keys):
 def _in_stored_windows(cursor, account_id, keys):
     """The keys whose window holds stored rows of the account: only they can have a stored row. A busy
     account's new hour is a window of its own, so most of a batch's keys need no lookup at all."""
-    lines = keys.split(b"\n")
-    windows = sorted({line.split(b"\t", 1)[0] for line in lines if line})
+    lines = keys.splitlines()
+    if lines[0][WINDOW_TEXT : WINDOW_TEXT + 1] != b"\t":  # the engine writes every line alike
+        raise ValueError("the engine's keys are not lines of a window start, a tab and a key")
+    windows = sorted({line[:WINDOW_TEXT] for line in lines})
     texts = [window.decode() for window in windows]
     param = texts if connection.vendor == "postgresql" else json.dumps(texts)
     cursor.execute(SQL[connection.vendor]["stored_windows"], [param, account_id])
     stored = {windows[i - 1] for (i,) in cursor.fetchall()}
     if len(stored) == len(windows):
         return keys
-    return b"".join(line + b"\n" for line in lines if line and line.split(b"\t", 1)[0] in stored)
+    if not stored:
+        return b""
+    return b"".join(line + b"\n" for line in lines if line[:WINDOW_TEXT] in stored)
 
 
 def _probe_by_key(cursor):
