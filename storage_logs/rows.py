@@ -85,6 +85,13 @@ SQL = {
                                     "a WHERE a.account_id = %s AND a.window_start = j.value)")),
     },
 }  # fmt: skip
+# PostgreSQL, for the rest of the transaction that stores rows (store.py sets them when it opens it): no
+# hash or merge joins (the UPDATE of merged rows joins them to the table by id: a hash join read the whole
+# table) and no JIT compiling, which is no use for lookups of single rows. The lookups by key are LATERAL
+# probes already (SQL above): before, with tens of thousands of keys, storing a batch cost time in
+# proportion to the history kept, not to the batch (2.2 s against 0.24 s for 78,000 keys with 2.4 million
+# rows stored; bench/ingest_e2e.py --history-rows).
+PLANNER_SETTINGS = ("enable_hashjoin TO off", "enable_mergejoin TO off", "jit TO off")
 _SQLITE_UPDATE_ORDER = [ROW_COLUMNS.index(c) for c in (*_UPDATED, *_KEY)]
 
 
@@ -94,7 +101,6 @@ def stored_rows(account_id, keys):
         return []
     sql = SQL[connection.vendor]
     with connection.cursor() as cursor:
-        _probe_by_key(cursor)
         if keys.count(b"\n") > FEW_KEYS:
             keys = _in_stored_windows(cursor, account_id, keys)
             if not keys:
@@ -133,18 +139,6 @@ def _in_stored_windows(cursor, account_id, keys):
     if not stored:
         return b""
     return b"".join(line + b"\n" for line in lines if line[:WINDOW_TEXT] in stored)
-
-
-def _probe_by_key(cursor):
-    """PostgreSQL, for the rest of the transaction: no hash or merge joins (the UPDATE of merged rows joins
-    them to the table by id: a hash join read the whole table) and no JIT compiling, which is no use for
-    lookups of single rows. The lookups by key are LATERAL probes already (SQL above): before, with tens of
-    thousands of keys, storing a batch cost time in proportion to the history kept, not to the batch (2.2 s
-    against 0.24 s for 78,000 keys with 2.4 million rows stored; bench/ingest_e2e.py --history-rows)."""
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            "SET LOCAL enable_hashjoin TO off; SET LOCAL enable_mergejoin TO off; SET LOCAL jit TO off"
-        )
 
 
 def emit_and_write(aggregator, account_id, batch_id=0):

@@ -101,7 +101,9 @@ def store(batch, aggregator, known_until, figures):
     """Store the batch: returns (records added, rows merged, aggregate bytes added, new known_until). The
     engine is emptied; on any error nothing is stored and the engine must be discarded."""
     with transaction.atomic():
-        _no_wait_for_flush()
+        # commit without waiting for the WAL to reach disk: a batch's aggregates, digests and checkpoints
+        # commit together, so a commit the server loses in a crash just means its lines are read again
+        _set_local("synchronous_commit TO off", *rows.PLANNER_SETTINGS)
         lock(batch.account_id)
         _check_checkpoints(batch)
         known_until = _check_repeats(batch, aggregator, known_until)
@@ -127,18 +129,17 @@ def save(account_id, aggregator):
     """Merge the aggregator's open groups into the account's stored rows and write them (no checkpoints or
     digests): for lines that were not read from the account's blobs, such as a bench's or a test's."""
     with transaction.atomic():
+        _set_local(*rows.PLANNER_SETTINGS)
         lock(account_id)
         aggregator.absorb(rows.stored_rows(account_id, aggregator.keys()))
         return rows.emit_and_write(aggregator, account_id)
 
 
-def _no_wait_for_flush():
-    """PostgreSQL: commit without waiting for the WAL to reach disk. Safe here: a batch's aggregates, digests
-    and checkpoints commit together, so a commit the server loses in a crash just means its lines are read
-    again; nothing is half stored."""
+def _set_local(*settings):
+    """PostgreSQL: these settings for the rest of the transaction, in one round trip."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO off")
+            cursor.execute("; ".join(f"SET LOCAL {setting}" for setting in settings))
 
 
 def lock(account_id):
