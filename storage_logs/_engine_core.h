@@ -120,6 +120,7 @@ int out_text(Engine *e, Span raw, int unescape, Buf *dst);
 /* _engine_emit.c */
 int group_key16(Engine *e, Group *g); /* the group's stored key: SHA-256 of its policy and key, first 16 bytes */
 PyObject *Engine_keys(Engine *e, PyObject *unused);
+PyObject *Engine_windows(Engine *e, PyObject *unused);
 PyObject *Engine_absorb(Engine *e, PyObject *rows);
 PyObject *Engine_emit(Engine *e, PyObject *args, PyObject *kwds);
 PyObject *row_columns(void);

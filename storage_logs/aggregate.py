@@ -206,6 +206,10 @@ class Aggregator:
         (bytes), for reading their stored rows."""
         return self._engine.keys()
 
+    def windows(self):
+        """The open groups' distinct window starts (bytes, "YYYY-MM-DD HH:MM:SS"), sorted."""
+        return self._engine.windows().splitlines()
+
     def absorb(self, stored_rows):
         """Merge stored rows (STORED_COLUMNS) into the open groups of their keys (call `keys` first)."""
         return self._engine.absorb(stored_rows)

@@ -14,6 +14,7 @@ from storage_logs.aggregate import ROW_COLUMNS, STORED_COLUMNS
 from storage_logs.models import LogAggregate
 
 EMIT_ROWS = 20_000  # rows the engine closes at a time: memory stays flat however many groups a batch has
+FIRST_ROWS = 2_000  # fewer at first, so that the server starts on them sooner (it idled ~50 ms per batch)
 MERGED_BYTES = 64 * 1024 * 1024  # merged rows held before they are written
 WINDOW_TEXT = len("YYYY-MM-DD HH:MM:SS")  # a key line's window start (Aggregator.keys)
 FEW_KEYS = 2000  # up to this many open groups, their stored rows are found without a temporary table
@@ -95,16 +96,19 @@ PLANNER_SETTINGS = ("enable_hashjoin TO off", "enable_mergejoin TO off", "jit TO
 _SQLITE_UPDATE_ORDER = [ROW_COLUMNS.index(c) for c in (*_UPDATED, *_KEY)]
 
 
-def stored_rows(account_id, keys):
-    """The stored rows (STORED_COLUMNS) of these keys (the engine's `keys`)."""
-    if not keys:
+def stored_rows(account_id, aggregator):
+    """The stored rows (STORED_COLUMNS) of the aggregator's open groups."""
+    groups = aggregator.figures["groups"]
+    if not groups:
         return []
     sql = SQL[connection.vendor]
     with connection.cursor() as cursor:
-        if keys.count(b"\n") > FEW_KEYS:
-            keys = _in_stored_windows(cursor, account_id, keys)
+        if groups > FEW_KEYS:
+            keys = _in_stored_windows(cursor, account_id, aggregator)
             if not keys:
                 return []
+        else:
+            keys = aggregator.keys()
         if connection.vendor == "postgresql" and keys.count(b"\n") <= FEW_KEYS:
             # a small batch (a quiet account's hour): one statement instead of four
             windows, group_keys = zip(*(line.split("\t") for line in keys.decode().splitlines()), strict=True)
@@ -123,26 +127,29 @@ def stored_rows(account_id, keys):
                 for row in cursor.fetchall()]  # fmt: skip
 
 
-def _in_stored_windows(cursor, account_id, keys):
-    """The keys whose window holds stored rows of the account: only they can have a stored row. A busy
-    account's new hour is a window of its own, so most of a batch's keys need no lookup at all."""
-    lines = keys.splitlines()
-    if lines[0][WINDOW_TEXT : WINDOW_TEXT + 1] != b"\t":  # the engine writes every line alike
-        raise ValueError("the engine's keys are not lines of a window start, a tab and a key")
-    windows = sorted({line[:WINDOW_TEXT] for line in lines})
+def _in_stored_windows(cursor, account_id, aggregator):
+    """The keys (the engine's `keys`) whose window holds stored rows of the account: only they can have a
+    stored row. A busy account's new hour is a window of its own, so most of a batch's groups need no
+    lookup, and when none of its windows holds rows their keys are not even listed."""
+    windows = aggregator.windows()
     texts = [window.decode() for window in windows]
     param = texts if connection.vendor == "postgresql" else json.dumps(texts)
     cursor.execute(SQL[connection.vendor]["stored_windows"], [param, account_id])
     stored = {windows[i - 1] for (i,) in cursor.fetchall()}
-    if len(stored) == len(windows):
-        return keys
     if not stored:
         return b""
+    keys = aggregator.keys()
+    if len(stored) == len(windows):
+        return keys
+    lines = keys.splitlines()
+    if lines[0][WINDOW_TEXT : WINDOW_TEXT + 1] != b"\t":  # the engine writes every line alike
+        raise ValueError("the engine's keys are not lines of a window start, a tab and a key")
     return b"".join(line + b"\n" for line in lines if line[:WINDOW_TEXT] in stored)
 
 
 def emit_and_write(aggregator, account_id, batch_id=0):
-    """Every open group leaves the engine, EMIT_ROWS at a time, and is written; returns the totals.
+    """Every open group leaves the engine, FIRST_ROWS and then EMIT_ROWS at a time, and is written; returns
+    the totals.
 
     New rows go in as they are (under the account's lock nobody else stores this account's groups), on
     PostgreSQL through one binary COPY that the server works on while the engine closes the next rows
@@ -151,9 +158,10 @@ def emit_and_write(aggregator, account_id, batch_id=0):
     pg = connection.vendor == "postgresql"
     totals, merged, held = None, [], 0
     with connection.cursor() as cursor, _CopyStream(cursor) as copy:
+        limit = FIRST_ROWS
         while True:
             new, more, part = aggregator.emit(
-                "copy" if pg else "rows", account_id, batch=batch_id, limit=EMIT_ROWS
+                "copy" if pg else "rows", account_id, batch=batch_id, limit=limit
             )
             totals = _add_totals(totals, part)
             if pg:
@@ -163,7 +171,7 @@ def emit_and_write(aggregator, account_id, batch_id=0):
             if more:
                 merged.append(more)
                 held += len(more) if pg else len(more) * ROW_BYTES
-            last = part["records"] < EMIT_ROWS
+            last, limit = part["records"] < limit, EMIT_ROWS
             if merged and (last or held >= MERGED_BYTES):
                 if pg:
                     copy.close()

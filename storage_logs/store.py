@@ -16,6 +16,7 @@ for the plain upsert (bench/ingest_e2e.py measures the whole path).
 
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -107,15 +108,11 @@ def store(batch, aggregator, known_until, figures):
         lock(batch.account_id)
         _check_checkpoints(batch)
         known_until = _check_repeats(batch, aggregator, known_until)
-        aggregator.absorb(rows.stored_rows(batch.account_id, aggregator.keys()))
+        aggregator.absorb(rows.stored_rows(batch.account_id, aggregator))
         totals = rows.emit_and_write(aggregator, batch.account_id, _record(batch).pk)
         digests = aggregator.take_fresh()
         if digests:
-            seen = SeenRequests.objects.create(
-                account_id=batch.account_id, hour=batch.hour, last_hour=batch.last_hour or batch.hour,
-                digests=digests,
-            )  # fmt: skip
-            known_until = seen.pk
+            known_until = _save_digests(batch, digests)
         _advance(batch)
         added = totals["records"] - totals["merged"]
         grown = totals["aggregate_bytes"] - totals["stored_bytes_before"]
@@ -125,13 +122,32 @@ def store(batch, aggregator, known_until, figures):
     return added, totals["merged"], grown, known_until
 
 
+_SEEN = SeenRequests._meta.db_table
+_SAVE_DIGESTS = " ".join(("INSERT INTO", _SEEN, "(account_id, hour, last_hour, digests)",
+                          "VALUES (%s, %s, %s, %b) RETURNING id"))  # fmt: skip
+
+
+def _save_digests(batch, digests):
+    """File the batch's request digests (8 bytes a line: 2.4 MB for a busy hour); returns their row's id.
+    On PostgreSQL they go as a binary parameter: Django's cursor binds parameters on the client, which
+    spells bytes out in hex inside the statement (45 ms against 12 ms for 2.4 MB)."""
+    hours = (batch.hour, batch.last_hour or batch.hour)
+    if connection.vendor != "postgresql":
+        return SeenRequests.objects.create(account_id=batch.account_id, hour=hours[0], last_hour=hours[1],
+                                           digests=digests).pk  # fmt: skip
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_SAVE_DIGESTS, [batch.account_id, *hours, digests])
+        return cursor.fetchone()[0]
+
+
 def save(account_id, aggregator):
     """Merge the aggregator's open groups into the account's stored rows and write them (no checkpoints or
     digests): for lines that were not read from the account's blobs, such as a bench's or a test's."""
     with transaction.atomic():
         _set_local(*rows.PLANNER_SETTINGS)
         lock(account_id)
-        aggregator.absorb(rows.stored_rows(account_id, aggregator.keys()))
+        aggregator.absorb(rows.stored_rows(account_id, aggregator))
         return rows.emit_and_write(aggregator, account_id)
 
 

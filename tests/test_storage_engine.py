@@ -315,6 +315,18 @@ def test_the_engines_count_of_separators_and_quotes_is_pythons():
     assert in_c == billing.raw_billed(data, lines, False)
 
 
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 4079, 4080, 4081, 65_536 + 7])
+def test_the_separator_count_is_exact_at_every_length_and_when_every_byte_is_one(size):
+    """The engine counts 16 bytes at a time in byte-wide lanes summed every 255 rounds (4,080 bytes):
+    the counts around those lengths, and of data made only of separators, are Python's."""
+    from storage_logs.aggregate import engine
+
+    rng = random.Random(size)
+    mixed = bytes(rng.choice(b';"a;\n\xff') for _ in range(size))
+    for lines in (mixed, b";" * size, b'"' * size, mixed[1:]):
+        assert engine().syntax_bytes(lines) == lines.count(b";") + lines.count(b'"')
+
+
 def test_a_failure_while_closing_groups_changes_nothing_and_leaks_nothing():
     data = simulated_lines()
     expected, _, _ = by_engine(data)
