@@ -9,9 +9,19 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, unquote, urlencode
+from xml.etree import ElementTree
 
 from azure.core import MatchConditions
-from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError
+from azure.core.exceptions import (
+    DecodeError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.core.rest import HttpRequest
 from azure.storage.blob import BlobAnalyticsLogging, BlobServiceClient, RetentionPolicy
 
 from ascmon.azure import budget
@@ -26,6 +36,7 @@ from ascmon.azure.transport import BudgetTransport
 # 1.8 s instead of 0.6 s here (bench/ingest_e2e.py); Azure itself is spared half the round trips.
 CHUNK_BYTES = 8 * 1024 * 1024
 READ_BLOCK_BYTES = 1024 * 1024
+LIST_PAGE = 5000  # blobs per List Blobs page (the service's own most)
 
 
 @dataclass(frozen=True)
@@ -102,16 +113,76 @@ def set_logging_properties(access, *, version="2.0", read=True, write=True, dele
 
 @azure_errors
 def list_blobs(access, container, prefix):
-    """Blobs under `prefix` (never the whole container unless asked), with metadata."""
-    blobs = (
-        _client(access)
-        .get_container_client(container)
-        .list_blobs(name_starts_with=prefix, include=["metadata"])
+    """Blobs under `prefix` (never the whole container unless asked), with metadata.
+
+    The List Blobs pages go through the SDK's pipeline (signing, retries, the budget) but are read here with
+    ElementTree: the SDK's generic XML deserializer took three times the CPU (0.18 s against 0.06 s for 844
+    blobs in 36 listings), and a sweep lists every watched account's logs of the day."""
+    client = _client(access).get_container_client(container)
+    found, marker = [], ""
+    while True:
+        query = {"restype": "container", "comp": "list", "prefix": prefix, "include": "metadata",
+                 "maxresults": LIST_PAGE, **({"marker": marker} if marker else {})}  # fmt: skip
+        headers = {"x-ms-version": client.api_version, "Accept": "application/xml"}
+        request = HttpRequest("GET", f"{client.url}?{urlencode(query, quote_via=quote)}", headers=headers)
+        response = client._client._send_request(request)  # the generated client's documented way in
+        if response.status_code != 200:
+            raise _storage_error(response)
+        page = _xml(response)
+        found.extend(_blob_info(blob) for blob in page.iterfind("Blobs/Blob"))
+        marker = page.findtext("NextMarker") or ""
+        if not marker:
+            return found
+
+
+def _xml(response):
+    try:
+        return ElementTree.fromstring(response.content)
+    except ElementTree.ParseError as error:
+        raise DecodeError(f"the blob list is not XML: {error}") from error
+
+
+def _blob_info(blob):
+    """A <Blob> of a List Blobs page. A name with characters XML cannot carry comes percent-encoded, marked
+    Encoded="true" (as the SDK reads it)."""
+    name, properties = blob.find("Name"), blob.find("Properties")
+    if name is None or properties is None:
+        raise DecodeError("a listed blob has no name or no properties")
+    text = name.text or ""
+    size, metadata = properties.findtext("Content-Length") or "0", blob.find("Metadata")
+    if not size.isdigit():
+        raise DecodeError(f"a listed blob's Content-Length is not a number: {size[:40]!r}")
+    return BlobInfo(
+        unquote(text) if name.get("Encoded") == "true" else text,
+        (properties.findtext("Etag") or "").strip('"'),
+        int(size),
+        _http_date(properties.findtext("Last-Modified")),
+        {item.tag: item.text or "" for item in metadata} if metadata is not None else {},
     )
-    return [
-        BlobInfo(b.name, (b.etag or "").strip('"'), b.size, b.last_modified, dict(b.metadata or {}))
-        for b in blobs
-    ]
+
+
+def _http_date(text):
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError) as error:
+        raise DecodeError(f"a listed blob's Last-Modified is not a date: {text[:40]!r}") from error
+
+
+def _storage_error(response):
+    """The azure-core error the SDK raises for a refused storage request, with its error code."""
+    code = response.headers.get("x-ms-error-code")
+    try:
+        body = ElementTree.fromstring(response.content)
+        code = code or body.findtext("Code")
+        message = (body.findtext("Message") or "").strip()
+    except ElementTree.ParseError:
+        message = ""
+    kind = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
+    error = kind(message=f"{code or response.status_code}: {message or response.reason}", response=response)
+    error.error_code = code
+    return error
 
 
 def read_blob(access, container, name, offset=0) -> Iterator[bytes]:
