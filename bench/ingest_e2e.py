@@ -10,7 +10,7 @@ Two workloads of about --lines lines each, uploaded to Azurite (Microsoft's stor
   aggregate per four lines: ascmon.simulator.busy_account).
 
 For each it prints, measured in the same run: a bare read of the same blobs through ascmon.azure.blobs (one
-stream: the physical limit of the path); `ingest_account_hours`, the task a worker runs, into PostgreSQL and
+stream: what downloading alone costs); `ingest_account_hours`, the task a worker runs, into PostgreSQL and
 SQLite (each in a fresh database, in a child process), timed as a whole with the time spent listing and
 downloading (in the download thread), parsing and aggregating, and merging and committing; the same run again
 with nothing new to read; on PostgreSQL, the same run into a table that already holds a month of older

@@ -75,11 +75,8 @@ def test_a_percent_encoded_blob_name_is_decoded_and_a_truncated_page_is_an_error
         "2026-05-05T10:00:00+00:00",
     )
 
-    class Truncated:
-        content = b"<?xml version='1.0'?><EnumerationResults><Blobs><Blob><Name>blob/a"
-
     with pytest.raises(DecodeError):
-        blobs._xml(Truncated())
+        blobs._xml(b"<?xml version='1.0'?><EnumerationResults><Blobs><Blob><Name>blob/a")
     with pytest.raises(DecodeError):
         blobs._blob_info(ElementTree.fromstring("<Blob><Name>a</Name><Properties><Content-Length>-1"
                                                 "</Content-Length></Properties></Blob>"))  # fmt: skip

@@ -125,19 +125,21 @@ def list_blobs(access, container, prefix):
                  "maxresults": LIST_PAGE, **({"marker": marker} if marker else {})}  # fmt: skip
         headers = {"x-ms-version": client.api_version, "Accept": "application/xml"}
         request = HttpRequest("GET", f"{client.url}?{urlencode(query, quote_via=quote)}", headers=headers)
-        response = client._client._send_request(request)  # the generated client's documented way in
+        # the generated client's documented way in; streamed, so that azure-core does not parse the XML too
+        response = client._client._send_request(request, stream=True)
+        body = response.read()
         if response.status_code != 200:
-            raise _storage_error(response)
-        page = _xml(response)
+            raise _storage_error(response, body)
+        page = _xml(body)
         found.extend(_blob_info(blob) for blob in page.iterfind("Blobs/Blob"))
         marker = page.findtext("NextMarker") or ""
         if not marker:
             return found
 
 
-def _xml(response):
+def _xml(body):
     try:
-        return ElementTree.fromstring(response.content)
+        return ElementTree.fromstring(body)
     except ElementTree.ParseError as error:
         raise DecodeError(f"the blob list is not XML: {error}") from error
 
@@ -170,13 +172,13 @@ def _http_date(text):
         raise DecodeError(f"a listed blob's Last-Modified is not a date: {text[:40]!r}") from error
 
 
-def _storage_error(response):
+def _storage_error(response, body):
     """The azure-core error the SDK raises for a refused storage request, with its error code."""
     code = response.headers.get("x-ms-error-code")
     try:
-        body = ElementTree.fromstring(response.content)
-        code = code or body.findtext("Code")
-        message = (body.findtext("Message") or "").strip()
+        answer = ElementTree.fromstring(body)
+        code = code or answer.findtext("Code")
+        message = (answer.findtext("Message") or "").strip()
     except ElementTree.ParseError:
         message = ""
     kind = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
