@@ -90,37 +90,25 @@ PyObject *Engine_keys(Engine *e, PyObject *unused) {
     return out;
 }
 
+static int u64_cmp(const void *a, const void *b);
+
 /* windows(): the distinct window starts of the open groups (as Django stores them in SQLite), sorted, one
  * per line (bytes). Asking the database which of them hold stored rows first spares hashing and listing
  * the keys of a busy account's new hour, none of which can have a stored row. */
 PyObject *Engine_windows(Engine *e, PyObject *unused) {
     READY(e);
-    size_t n = 0, cap = 16;
-    int64_t *starts = malloc(cap * sizeof *starts), last = INT64_MIN;
+    /* window starts are minutes since 1970: positive, so they sort as unsigned */
+    uint64_t *starts = malloc((e->ng ? e->ng : 1) * sizeof *starts), last = 0;
     if (!starts) return PyErr_NoMemory();
-    for (size_t i = 0; i < e->ng; i++) {
-        int64_t start = e->g[i].start;
-        if (start == last) continue; /* groups of a window mostly come together */
-        last = start;
-        size_t k = 0;
-        while (k < n && starts[k] != start) k++;
-        if (k < n) continue;
-        if (n == cap) {
-            int64_t *grown = realloc(starts, 2 * cap * sizeof *starts);
-            if (!grown) { free(starts); return PyErr_NoMemory(); }
-            starts = grown, cap *= 2;
-        }
-        starts[n++] = start;
-    }
-    for (size_t i = 1; i < n; i++) /* a few dozen at most: insertion sort */
-        for (size_t k = i; k > 0 && starts[k - 1] > starts[k]; k--) {
-            int64_t t = starts[k];
-            starts[k] = starts[k - 1], starts[k - 1] = t;
-        }
+    size_t n = 0;
+    for (size_t i = 0; i < e->ng; i++) /* groups of a window mostly come together */
+        if (i == 0 || (uint64_t)e->g[i].start != last) starts[n++] = last = (uint64_t)e->g[i].start;
+    qsort(starts, n, sizeof *starts, u64_cmp);
     Buf b = {0};
     for (size_t i = 0; i < n; i++) {
+        if (i && starts[i] == starts[i - 1]) continue;
         char line[64];
-        int len = time_text(starts[i] * 60000000LL, T_DJANGO, line);
+        int len = time_text((int64_t)starts[i] * 60000000LL, T_DJANGO, line);
         line[len++] = '\n';
         if (buf_put(&b, line, len) < 0) { free(b.p); free(starts); return PyErr_NoMemory(); }
     }
