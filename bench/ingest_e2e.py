@@ -13,13 +13,15 @@ For each it prints, measured in the same run: a bare read of the same blobs thro
 stream: what downloading alone costs); `ingest_account_hours`, the task a worker runs, into PostgreSQL and
 SQLite (each in a fresh database, in a child process), timed as a whole with the time spent listing and
 downloading (in the download thread), parsing and aggregating, and merging and committing; the same run again
-with nothing new to read; on PostgreSQL, the same run into a table that already holds a month of older
-rows (--history-rows); its peak RSS at a third of the input and at all of it; how many of the machine's
-cores were busy meanwhile (what is left for a second worker), and two workers on different accounts at once
-against one; on PostgreSQL, the server alone copying the same rows into an empty twin of the table (the
-least any path can spend storing them); `reduce_logs` (the same engine, no database) on the same lines;
-and DuckDB's read_csv + GROUP BY on a CSV-clean twin of the lines. Each figure is also printed as a share
-of the bare read and of DuckDB. Data is generated once and kept in --dir.
+with nothing new to read; for the busy lake, the same hour read as a sweep every 10 minutes finds it while
+Azure writes it (half a blob more at each read: the path a worker follows a busy account on), which must
+store the same rows; on PostgreSQL, the same run into a table that already holds a month of older rows
+(--history-rows); its peak RSS at half of the input (one of two accounts) and at all of it; how many of the
+machine's cores were busy meanwhile (what is left for a second worker), and two workers on different
+accounts at once against one; on PostgreSQL, the server alone copying the same rows into an empty twin of
+the table (the least any path can spend storing them); `reduce_logs` (the same engine, no database) on the
+same lines; and DuckDB's read_csv + GROUP BY on a CSV-clean twin of the lines. Each figure is also printed as
+a share of the bare read and of DuckDB. Data is generated once and kept in --dir.
 """
 
 import argparse
@@ -226,11 +228,17 @@ def ingest_child(args):
         for name in accounts
         for first, last in tasks.spans(sorted(datetime.fromisoformat(h) for n, h in hours if n == name))
     ]
+    steps = _growth(args, entries, blobs) if args.steps else [None]
     machine = _machine_busy()
     for attempt in ("first", "rerun"):
         started = time.perf_counter()
-        for account_id, first, last in work:
-            tasks.ingest_account_hours(account_id, first, last)
+        for step in steps if attempt == "first" else [None]:
+            if step is not None:
+                paused = time.perf_counter()
+                step()  # Azure writing more of the hour: not part of the worker's time
+                started += time.perf_counter() - paused
+            for account_id, first, last in work:
+                tasks.ingest_account_hours(account_id, first, last)
         runs.append(time.perf_counter() - started)
         if attempt == "first":
             first_timers = dict(timers)
@@ -240,13 +248,41 @@ def ingest_child(args):
                 profiler.dump_stats(args.profile)
     volumes = DailyVolume.objects.all()
     print(json.dumps({
-        "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(work),
+        "seconds": runs[0], "rerun_seconds": runs[1], "timers": first_timers, "tasks": len(work) * len(steps),
         "account_hours": len(hours), "machine_busy_cores": machine, "copy_floor_seconds": _copy_floor(),
         "cpu_seconds": cpu, "server_cpu_seconds": server,
         "lines": sum(v.raw_lines for v in volumes), "raw_bytes": sum(v.raw_bytes for v in volumes),
         "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))  # fmt: skip
+
+
+def _growth(args, entries, blobs):
+    """Steps that write the child's blobs as Azure writes an hour's logs, for reading them as a sweep does
+    (every ASCMON_INGEST_RECHECK_MINUTES, 10 by default: each of the busy lake's blobs holds about 10 minutes
+    of the hour): at step k, the hour's blobs before the k-th are complete, the k-th holds the first half of
+    its lines and the later ones are empty. So each sweep finds half a blob that is new and half a blob that
+    grew since its last read (read from its checkpoint, after the bytes before it are checked), and the
+    hour is stored in as many batches, each looking its groups up among the rows the earlier ones stored
+    (the hour's window already holds rows) and merging into those it finds."""
+    mine = [entry for entry in entries if entry[0] in args.accounts.split(",")]
+    by_hour = {}
+    for account, hour, container, name, path in mine:
+        by_hour.setdefault((account, hour), []).append((container, name, path))
+    count = max(len(listed) for listed in by_hour.values())
+
+    def write(k):
+        for (account, _), listed in by_hour.items():
+            access = blobs.BlobAccess(f"{args.azurite}/{account}", account, KEY)
+            for j, (container, name, path) in enumerate(listed):
+                if k and j not in (k - 1, k):
+                    continue  # unchanged since the last step
+                data = Path(path).read_bytes() if j <= k else b""
+                if j == k:
+                    data = data[: data.rfind(b"\n", 0, len(data) // 2) + 1]
+                blobs.upload_blob(access, container, name, data)
+
+    return [lambda k=k: write(k) for k in range(count)] + [lambda: write(count)]
 
 
 def _add_history(account_id, before, rows):
@@ -396,7 +432,7 @@ def _time_stream(owner, name, timers, key):
     setattr(owner, name, timed)
 
 
-def run_ingest(database, out, service, accounts, folder, profile=None, history=0):
+def run_ingest(database, out, service, accounts, folder, profile=None, history=0, steps=False):
     """Ingest in a child process into a fresh database; returns its figures."""
     env = {
         **os.environ,
@@ -421,6 +457,8 @@ def run_ingest(database, out, service, accounts, folder, profile=None, history=0
         command += ["--profile", str(Path(profile).resolve().with_suffix(f".{database}.prof"))]
     if history:
         command += ["--history", str(history)]
+    if steps:
+        command += ["--steps"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True), (database, env)
 
 
@@ -471,7 +509,7 @@ def duckdb_run(out, threads):
 # ---- the report ------------------------------------------------------------------------------------------
 
 
-def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=None, history=0):
+def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=None, history=0, steady=True):
     out = prepare(folder, name, lines)
     entries = workload(out)
     accounts = sorted({entry[0] for entry in entries})
@@ -543,6 +581,20 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                 print(f"      with {history:,} older rows per account already stored (a month of a busy "
                       f"account): {old['seconds']:.2f} s, merge + commit {old['timers']['store']:.2f} s "
                       f"(against {t['store']:.2f} s into an empty table)")  # fmt: skip
+            if steady and name == "busy-lake":
+                grown = finish(run_ingest(database, out, service, ",".join(accounts), folder, steps=True))
+                g, seconds = grown["timers"], grown["seconds"]
+                print(f"      read as sweeps find the hour, half a blob more each time (about 10 minutes of "
+                      f"it): {seconds:.2f} s in {grown['tasks']} tasks, {grown['lines'] / seconds:,.0f} "
+                      f"lines/s = {grown['lines'] / seconds / rate:.2f}x bare read, "
+                      f"{seconds / result['seconds']:.2f}x the time of the whole hour at once; listing "
+                      f"{g['list']:.2f} s, parse + aggregate {g['parse']:.2f} s, merge + commit "
+                      f"{g['store']:.2f} s; database server CPU {grown['server_cpu_seconds'] or 0:.2f} "
+                      "s")  # fmt: skip
+                same = all(grown[k] == result[k] for k in ("lines", "rows", "raw_bytes", "aggregate_bytes"))
+                verdict = "yes" if same else "NO"
+                print(f"      same lines, rows and bytes as the whole hour at once: {verdict} "
+                      f"({grown['lines']:,} lines, {grown['rows']:,} rows)")  # fmt: skip
             if rss and name == "busy-lake":
                 small = finish(run_ingest(database, out, service, accounts[0], folder))
                 print(f"      peak RSS: {small['peak_rss_mb']:.0f} MB for {small['lines']:,} lines, "
@@ -585,6 +637,7 @@ def main(argv=None):
     parser.add_argument("--accounts", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--history", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return ingest_child(args)
