@@ -241,7 +241,7 @@ def ingest_child(args):
                 tasks.ingest_account_hours(account_id, first, last)
         runs.append(time.perf_counter() - started)
         if attempt == "first":
-            first_timers = dict(timers)
+            first_timers, peak_rss = dict(timers), _peak_rss_mb()  # before _copy_floor holds every row
             cpu, server, machine = _own_cpu() - cpu, server(), machine()
             if profiler:
                 profiler.disable()
@@ -253,7 +253,7 @@ def ingest_child(args):
         "cpu_seconds": cpu, "server_cpu_seconds": server,
         "lines": sum(v.raw_lines for v in volumes), "raw_bytes": sum(v.raw_bytes for v in volumes),
         "rows": LogAggregate.objects.count(), "aggregate_bytes": sum(v.aggregate_bytes for v in volumes),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss,
     }))  # fmt: skip
 
 
