@@ -593,14 +593,16 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
             if steady and name == "busy-lake":
                 grown = finish(run_ingest(database, out, service, ",".join(accounts), folder, steps=True))
                 g, seconds = grown["timers"], grown["seconds"]
+                server_cpu = grown["server_cpu_seconds"]
+                server_cpu = None if server_cpu is None else server_cpu * 1e6 / grown["lines"]
                 print(f"      read as sweeps find the hour, half a blob more each time (about 10 minutes of "
                       f"it): {seconds:.2f} s in {grown['tasks']} tasks, {grown['lines'] / seconds:,.0f} "
                       f"lines/s = {grown['lines'] / seconds / rate:.2f}x bare read, "
                       f"{seconds / result['seconds']:.2f}x the time of the whole hour at once; listing "
                       f"{g['list']:.2f} s, parse + aggregate {g['parse']:.2f} s, merge + commit "
                       f"{g['store']:.2f} s; CPU per million lines: worker "
-                      f"{grown['cpu_seconds'] * 1e6 / grown['lines']:.1f} s, database server "
-                      f"{(grown['server_cpu_seconds'] or 0) * 1e6 / grown['lines']:.1f} s")  # fmt: skip
+                      f"{grown['cpu_seconds'] * 1e6 / grown['lines']:.1f} s"
+                      + ("" if server_cpu is None else f", database server {server_cpu:.1f} s"))  # fmt: skip
                 same = all(grown[k] == result[k] for k in ("lines", "rows", "raw_bytes", "aggregate_bytes"))
                 verdict = "yes" if same else "NO"
                 print(f"      same lines, rows and bytes as the whole hour at once: {verdict} "
