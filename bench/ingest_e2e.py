@@ -292,7 +292,7 @@ def _growth(args, entries, blobs):
                     data = data[: data.rfind(b"\n", 0, len(data) // 2) + 1]
                 blobs.upload_blob(access, container, name, data)
 
-    return [lambda k=k: write(k) for k in range(count)] + [lambda: write(count)]
+    return [lambda k=k: write(k) for k in range(count + 1)]  # the last step completes the last blob
 
 
 def _add_history(account_id, before, rows):
