@@ -618,8 +618,25 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                 both = [finish(child) for child in children]
                 wall = time.perf_counter() - started
                 together = sum(r["lines"] for r in both) / max(r["seconds"] for r in both)
+
+                def cpu_per_m(key, runs):
+                    return sum(run[key] for run in runs) * 1e6 / sum(run["lines"] for run in runs)
+
+                server_part = (
+                    ""
+                    if r["server_cpu_seconds"] is None
+                    else (
+                        f", database server {cpu_per_m('server_cpu_seconds', both):.1f} s (one: "
+                        f"{cpu_per_m('server_cpu_seconds', [r]):.1f})"
+                    )
+                )
                 print(f"      two workers on different accounts: {together:,.0f} lines/s = "
-                      f"{together / line_rate:.2f}x one worker (wall {wall:.1f} s with set-up)")  # fmt: skip
+                      f"{together / line_rate:.2f}x one worker (wall {wall:.1f} s with set-up); the "
+                      f"machine was {min(w['machine_busy_cores'] for w in both):.2f} to "
+                      f"{max(w['machine_busy_cores'] for w in both):.2f} of {cores} cores busy while they "
+                      f"read (one worker: {r['machine_busy_cores']:.2f}); CPU per million lines: worker "
+                      f"{cpu_per_m('cpu_seconds', both):.1f} s (one: {cpu_per_m('cpu_seconds', [r]):.1f})"
+                      f"{server_part}")  # fmt: skip
     finally:
         service.stop()
 
