@@ -3,7 +3,8 @@
     .venv/bin/python bench/ingest_e2e.py [--lines 1500000] [--db both|postgresql|sqlite] [--dir var/bench]
     .venv/bin/python bench/ingest_e2e.py --smoke      # a small run on SQLite (the test suite runs it)
 
-Two workloads of about --lines lines each, uploaded to Azurite (Microsoft's storage emulator) first:
+Two workloads of about --lines lines each, uploaded to Azurite (Microsoft's storage emulator; one per storage
+account, as Azure serves each from servers of its own) first:
 - "default tenant": the simulator's demo tenant, every logging account, hour after hour (read as the sweep
   queues them: one task per account and UTC day);
 - "busy lake": one account-hour of a data lake with thousands of SAS tokens, hosts and objects (about one
@@ -30,7 +31,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,10 +145,36 @@ def lines_of(out):
 # ---- the peers -------------------------------------------------------------------------------------------
 
 
-def start_azurite(out, accounts):
-    from ascmon.simulator import azurite
+class Peers:
+    """One Azurite per storage account, as Azure serves each account from servers of its own. One Azurite
+    is one Node.js process that serves a request at a time: holding every account, it made two workers
+    reading different accounts of the default tenant wait for each other (0.99x one worker)."""
 
-    return azurite.start({name: KEY for name in accounts}, location=tempfile.mkdtemp(prefix="azurite-bench-"))
+    def __init__(self, accounts):
+        from ascmon.simulator import azurite
+
+        self.services = {}
+        try:
+            for name in accounts:  # each in a temporary folder of its own, removed when it stops
+                self.services[name] = azurite.start({name: KEY})
+        except BaseException:
+            self.stop()
+            raise
+
+    def endpoint(self, account):
+        return self.services[account].endpoint(account)
+
+    def endpoints(self):
+        """For a child's --azurite: account=endpoint,..."""
+        return ",".join(f"{name}={self.endpoint(name)}" for name in self.services)
+
+    def cpu(self):
+        """CPU seconds the Azurite processes used so far."""
+        return sum(_process_cpu(service.process.pid) for service in self.services.values())
+
+    def stop(self):
+        for service in self.services.values():
+            service.stop()
 
 
 def upload(service, out):
@@ -200,13 +226,13 @@ def ingest_child(args):
     entries = json.loads(Path(args.data, "blobs.json").read_text())
     specs = json.loads(Path(args.data, "accounts.json").read_text())
     hours = sorted({(account, hour) for account, hour, *_ in entries if account in args.accounts.split(",")})
-    accounts = {}
+    accounts, endpoints = {}, _endpoints(args)
     for name, _ in hours:
         if name not in accounts:
             resource_id, classic, monitor = specs[name]
             accounts[name] = StorageAccount.objects.create(
                 device=device, subscription=sub, name=name, resource_id=resource_id,
-                blob_endpoint=f"{args.azurite}/{name}", logging_version="2.0" if classic else "",
+                blob_endpoint=endpoints[name], logging_version="2.0" if classic else "",
                 logging_read=classic, logging_write=classic, logging_delete=classic, diagnostic_logs=monitor,
             )  # fmt: skip
     if args.history:
@@ -283,7 +309,7 @@ def _growth(args, entries, blobs):
 
     def write(k):
         for (account, _), listed in by_hour.items():
-            access = blobs.BlobAccess(f"{args.azurite}/{account}", account, KEY)
+            access = blobs.BlobAccess(_endpoints(args)[account], account, KEY)
             for j, (container, name, path) in enumerate(listed):
                 if k and j not in (k - 1, k):
                     continue  # unchanged since the last step
@@ -378,6 +404,11 @@ def _copy_floor():
     return seconds
 
 
+def _endpoints(args):
+    """A child's accounts' blob endpoints, from --azurite (account=endpoint,...)."""
+    return dict(pair.split("=", 1) for pair in args.azurite.split(","))
+
+
 def _process_cpu(pid):
     """CPU seconds a process of this machine used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -461,8 +492,8 @@ def run_ingest(database, out, service, accounts, folder, profile=None, history=0
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{path}"
-    command = [sys.executable, __file__, "--child", "--data", str(out), "--azurite",
-               f"http://127.0.0.1:{service.port}", "--accounts", accounts]  # fmt: skip
+    command = [sys.executable, __file__, "--child", "--data", str(out), "--azurite", service.endpoints(),
+               "--accounts", accounts]  # fmt: skip
     if profile:
         command += ["--profile", str(Path(profile).resolve().with_suffix(f".{database}.prof"))]
     if history:
@@ -527,7 +558,7 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
     raw = sum(Path(entry[4]).stat().st_size for entry in entries)
     print(f"\n== {name}: {total_lines:,} lines, {raw / 1e6:,.0f} MB in {len(entries)} blobs of "
           f"{len(accounts)} account(s)", flush=True)  # fmt: skip
-    service = start_azurite(out, accounts)
+    service = Peers(accounts)
     try:
         upload(service, out)
         bare_s, size, bare_cpu = bare_read(service, out)
@@ -551,9 +582,9 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                   f"reduction {reduced['reduction_pct']} %, reconciled {reduced['reconciled']}; "
                   f"CPU {red_cpu:.2f} s per million lines = {duck_cpu / red_cpu:.2f}x DuckDB's")  # fmt: skip
         for database in databases:
-            serving = _process_cpu(service.process.pid)
+            serving = service.cpu()
             result = finish(run_ingest(database, out, service, ",".join(accounts), folder, profile))
-            serving = _process_cpu(service.process.pid) - serving
+            serving = service.cpu() - serving
             line_rate = result["lines"] / result["seconds"]
             t, r = result["timers"], result
             print(f"  ingest into {database:<10}    {r['seconds']:7.2f} s  {line_rate:17,.0f} lines/s = "
