@@ -18,11 +18,11 @@ with nothing new to read; for the busy lake, the same hour read as a sweep every
 Azure writes it (half a blob more at each read: the path a worker follows a busy account on), which must
 store the same rows; on PostgreSQL, the same run into a table that already holds a month of older rows
 (--history-rows); its peak RSS at half of the input (one of two accounts) and at all of it; how many of the
-machine's cores were busy meanwhile (what is left for a second worker), and two workers on different
-accounts at once against one; on PostgreSQL, the server alone copying the same rows into an empty twin of
-the table (the least any path can spend storing them); `reduce_logs` (the same engine, no database) on the
-same lines; and DuckDB's read_csv + GROUP BY on a CSV-clean twin of the lines. Each figure is also printed as
-a share of the bare read and of DuckDB. Data is generated once and kept in --dir.
+machine's cores were busy meanwhile (what is left for a second worker), and two workers sharing the tasks
+(different account-hours at once) against one; on PostgreSQL, the server alone copying the same rows into an
+empty twin of the table (the least any path can spend storing them); `reduce_logs` (the same engine, no
+database) on the same lines; and DuckDB's read_csv + GROUP BY on a CSV-clean twin of the lines. Each figure is
+also printed as a share of the bare read and of DuckDB. Data is generated once and kept in --dir.
 """
 
 import argparse
@@ -254,6 +254,9 @@ def ingest_child(args):
         for name in accounts
         for first, last in tasks.spans(sorted(datetime.fromisoformat(h) for n, h in hours if n == name))
     ]
+    if args.share:  # one of n workers taking tasks off one queue: every n-th task
+        k, n = (int(part) for part in args.share.split("/"))
+        work = work[k::n]
     steps = _growth(args, entries, blobs) if args.steps else [None]
     machine = _machine_busy()
     for attempt in ("first", "rerun"):
@@ -473,8 +476,10 @@ def _time_stream(owner, name, timers, key):
     setattr(owner, name, timed)
 
 
-def run_ingest(database, out, service, accounts, folder, profile=None, history=0, steps=False):
+def run_ingest(database, out, service, accounts, folder, profile=None, history=0, steps=False, share=None):
     """Ingest in a child process into a fresh database; returns its figures."""
+    # the share first: PostgreSQL cuts a database's name at 63 bytes
+    tag = f"{(share or 'all').replace('/', 'of')}_{accounts.replace(',', '_')}"
     env = {
         **os.environ,
         "ASCMON_DEBUG": "1",
@@ -483,12 +488,12 @@ def run_ingest(database, out, service, accounts, folder, profile=None, history=0
     }
     env.pop("REDIS_URL", None)
     if database == "postgresql":
-        name = f"ascmon_bench_{os.getpid()}_{accounts.replace(',', '_')}"
+        name = f"ascmon_bench_{os.getpid()}_{tag}"
         _psql(f"DROP DATABASE IF EXISTS {name}")
         _psql(f"CREATE DATABASE {name}")
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     else:
-        path = folder / f"bench-{os.getpid()}-{accounts.replace(',', '_')}.sqlite3"
+        path = folder / f"bench-{os.getpid()}-{tag}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{path}"
@@ -500,6 +505,8 @@ def run_ingest(database, out, service, accounts, folder, profile=None, history=0
         command += ["--history", str(history)]
     if steps:
         command += ["--steps"]
+    if share:
+        command += ["--share", share]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True), (database, env)
 
 
@@ -645,7 +652,10 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                       f"{result['peak_rss_mb']:.0f} MB for {result['lines']:,}")  # fmt: skip
             if two_workers and len(accounts) > 1:
                 started = time.perf_counter()
-                children = [run_ingest(database, out, service, account, folder) for account in accounts[:2]]
+                # as two worker processes share the sweep's queue: every other task each (different
+                # account-hours; on the busy lake, one account each)
+                children = [run_ingest(database, out, service, ",".join(accounts), folder, share=f"{k}/2")
+                            for k in range(2)]  # fmt: skip
                 both = [finish(child) for child in children]
                 wall = time.perf_counter() - started
                 together = sum(r["lines"] for r in both) / max(r["seconds"] for r in both)
@@ -661,7 +671,7 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                         f"{cpu_per_m('server_cpu_seconds', [r]):.1f})"
                     )
                 )
-                print(f"      two workers on different accounts: {together:,.0f} lines/s = "
+                print(f"      two workers sharing the tasks: {together:,.0f} lines/s = "
                       f"{together / line_rate:.2f}x one worker (wall {wall:.1f} s with set-up); the "
                       f"machine was {min(w['machine_busy_cores'] for w in both):.2f} to "
                       f"{max(w['machine_busy_cores'] for w in both):.2f} of {cores} cores busy while they "
@@ -699,6 +709,7 @@ def main(argv=None):
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--history", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--steps", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--share", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return ingest_child(args)
