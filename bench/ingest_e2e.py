@@ -146,9 +146,8 @@ def lines_of(out):
 
 
 class Peers:
-    """One Azurite per storage account, as Azure serves each account from servers of its own. One Azurite
-    is one Node.js process that serves a request at a time: holding every account, it made two workers
-    reading different accounts of the default tenant wait for each other (0.99x one worker)."""
+    """One Azurite per storage account, as Azure serves each account from servers of its own: one Azurite
+    is one Node.js process that serves a request at a time, a queue no two Azure accounts share."""
 
     def __init__(self, accounts):
         from ascmon.simulator import azurite
@@ -310,9 +309,11 @@ def _growth(args, entries, blobs):
         by_hour.setdefault((account, hour), []).append((container, name, path))
     count = max(len(listed) for listed in by_hour.values())
 
+    endpoints = _endpoints(args)
+
     def write(k):
         for (account, _), listed in by_hour.items():
-            access = blobs.BlobAccess(_endpoints(args)[account], account, KEY)
+            access = blobs.BlobAccess(endpoints[account], account, KEY)
             for j, (container, name, path) in enumerate(listed):
                 if k and j not in (k - 1, k):
                     continue  # unchanged since the last step
@@ -410,6 +411,11 @@ def _copy_floor():
 def _endpoints(args):
     """A child's accounts' blob endpoints, from --azurite (account=endpoint,...)."""
     return dict(pair.split("=", 1) for pair in args.azurite.split(","))
+
+
+def _cpu_per_million(key, runs):
+    """CPU seconds (`key` of the children's figures) per million lines, over the runs together."""
+    return sum(run[key] for run in runs) * 1e6 / sum(run["lines"] for run in runs)
 
 
 def _process_cpu(pid):
@@ -659,16 +665,12 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                 both = [finish(child) for child in children]
                 wall = time.perf_counter() - started
                 together = sum(r["lines"] for r in both) / max(r["seconds"] for r in both)
-
-                def cpu_per_m(key, runs):
-                    return sum(run[key] for run in runs) * 1e6 / sum(run["lines"] for run in runs)
-
                 server_part = (
                     ""
                     if r["server_cpu_seconds"] is None
                     else (
-                        f", database server {cpu_per_m('server_cpu_seconds', both):.1f} s (one: "
-                        f"{cpu_per_m('server_cpu_seconds', [r]):.1f})"
+                        f", database server {_cpu_per_million('server_cpu_seconds', both):.1f} s (one: "
+                        f"{_cpu_per_million('server_cpu_seconds', [r]):.1f})"
                     )
                 )
                 print(f"      two workers sharing the tasks: {together:,.0f} lines/s = "
@@ -676,7 +678,8 @@ def bench(name, lines, folder, databases, two_workers=True, rss=True, profile=No
                       f"machine was {min(w['machine_busy_cores'] for w in both):.2f} to "
                       f"{max(w['machine_busy_cores'] for w in both):.2f} of {cores} cores busy while they "
                       f"read (one worker: {r['machine_busy_cores']:.2f}); CPU per million lines: worker "
-                      f"{cpu_per_m('cpu_seconds', both):.1f} s (one: {cpu_per_m('cpu_seconds', [r]):.1f})"
+                      f"{_cpu_per_million('cpu_seconds', both):.1f} s (one: "
+                      f"{_cpu_per_million('cpu_seconds', [r]):.1f})"
                       f"{server_part}")  # fmt: skip
     finally:
         service.stop()
